@@ -1,0 +1,52 @@
+"""Helpers shared by the benchmark scripts: machine facts, tables, result files."""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import json
+import os
+import platform
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def machine() -> dict:
+    import numpy
+    import torch
+
+    import skmatnet
+
+    return {
+        "date": _dt.datetime.now().isoformat(timespec="seconds"),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "torch": torch.__version__,
+        "skmatnet": skmatnet.__version__,
+    }
+
+
+def markdown_table(rows: list[dict], columns: list[str]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        lines.append("| " + " | ".join(str(row.get(c, "")) for c in columns) + " |")
+    return "\n".join(lines)
+
+
+def save(name: str, rows: list[dict], extra: dict | None = None) -> tuple[Path, Path]:
+    RESULTS.mkdir(exist_ok=True)
+    json_path = RESULTS / f"{name}.json"
+    csv_path = RESULTS / f"{name}.csv"
+    json_path.write_text(json.dumps({"machine": machine(), **(extra or {}), "rows": rows},
+                                    indent=2))
+    with csv_path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return json_path, csv_path

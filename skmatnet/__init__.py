@@ -1,0 +1,63 @@
+"""skmatnet: deep networks for materials-property prediction as scikit-learn estimators.
+
+The featurizer, datasets and splits import without torch; the estimators (and
+``skmatnet.nets``) load torch and skorch on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .datasets import DatasetError, DatasetInfo, describe_dataset, list_datasets, load_dataset
+from .elements import ELEMENTS
+from .featurizer import ElementFractionTransformer, FormulaError, element_fractions, parse_formula
+from .model_selection import ElementCountStratifiedKFold, n_elements, train_val_test_split
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "MatNetRegressor": "estimators",
+    "ElemNetRegressor": "estimators",
+    "IRNetRegressor": "estimators",
+    "BNetRegressor": "estimators",
+    "BRNetRegressor": "estimators",
+    "FCMnRRegressor": "estimators",
+    "FCUNetRegressor": "estimators",
+}
+
+__all__ = [
+    "ELEMENTS",
+    "BNetRegressor",
+    "BRNetRegressor",
+    "DatasetError",
+    "DatasetInfo",
+    "ElemNetRegressor",
+    "ElementCountStratifiedKFold",
+    "ElementFractionTransformer",
+    "FCMnRRegressor",
+    "FCUNetRegressor",
+    "FormulaError",
+    "IRNetRegressor",
+    "MatNetRegressor",
+    "__version__",
+    "describe_dataset",
+    "element_fractions",
+    "list_datasets",
+    "load_dataset",
+    "n_elements",
+    "parse_formula",
+    "train_val_test_split",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'skmatnet' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

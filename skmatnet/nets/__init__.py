@@ -1,0 +1,63 @@
+"""The published composition networks as plain :class:`torch.nn.Module` classes.
+
+Every network takes ``n_features`` (default 86 element fractions) and
+``n_outputs`` (default 1) as its first two arguments; all other settings are
+keyword-only constructor arguments, and ``forward`` maps a float tensor of shape
+``(batch, n_features)`` to ``(batch, n_outputs)``. Weights are Glorot-uniform
+with zero biases and batch norm uses the Keras defaults, as in the authors'
+Keras/TensorFlow code. This subpackage imports only :mod:`torch`.
+
+=========  ============================================  =======================
+name       class                                         paper
+=========  ============================================  =======================
+elemnet    :class:`ElemNet`                              Jha et al., Sci. Rep. 2018
+irnet      :class:`IRNet` (``variant="concat"``: Tatis)  Jha et al., KDD 2019
+brnet      :class:`BRNet`                                Gupta et al., SDM 2022
+bnet       :class:`BNet` (= ``BRNet(skip=False)``)       Gupta et al., SDM 2022
+fcmnr      :class:`FCMnR`                                Tatis et al., IEEE Big Data 2021
+fcunet     :class:`FCUNet`                               Tatis et al., IEEE Big Data 2021
+=========  ============================================  =======================
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from ._blocks import count_parameters, glorot_init_, keras_batch_norm
+from .brnet import BNet, BRNet
+from .elemnet import ElemNet
+from .fcmnr import FCMnR
+from .fcunet import FCUNet
+from .irnet import IRNet
+
+__all__ = [
+    "NETWORKS",
+    "BNet",
+    "BRNet",
+    "ElemNet",
+    "FCMnR",
+    "FCUNet",
+    "IRNet",
+    "count_parameters",
+    "get_network",
+    "glorot_init_",
+    "keras_batch_norm",
+]
+
+#: Registry: lower-case network name -> class.
+NETWORKS: dict[str, type[nn.Module]] = {
+    "elemnet": ElemNet,
+    "irnet": IRNet,
+    "bnet": BNet,
+    "brnet": BRNet,
+    "fcmnr": FCMnR,
+    "fcunet": FCUNet,
+}
+
+
+def get_network(name: str) -> type[nn.Module]:
+    """Return the network class registered under ``name`` (case-insensitive)."""
+    key = name.lower() if isinstance(name, str) else name
+    if key not in NETWORKS:
+        raise ValueError(f"name must be one of {sorted(NETWORKS)}, got {name!r}")
+    return NETWORKS[key]

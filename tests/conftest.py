@@ -1,0 +1,35 @@
+"""Shared test configuration: the real datasets in ``../shared/data``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
+
+# Tests read the real datasets through the same setting users have.
+os.environ.setdefault("SKMATNET_DATA", str(DEFAULT_DATA))
+# Never let a test touch the user's cache or the network by accident.
+os.environ.setdefault("SKMATNET_CACHE", str(REPO_ROOT / ".pytest_cache" / "skmatnet-cache"))
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    path = Path(os.environ["SKMATNET_DATA"])
+    if not (path / "jarvis" / "formation_energy_train.csv").exists():
+        pytest.fail(
+            f"the real datasets are required: SKMATNET_DATA={path} does not hold them "
+            "(point SKMATNET_DATA at a copy of shared/data)"
+        )
+    return path
+
+
+def pytest_configure(config):
+    # The test networks are tiny: one intra-op thread is fastest, and it keeps the suite
+    # immune to OpenMP oversubscription when other processes share the 2 CI cores.
+    import torch
+
+    torch.set_num_threads(1)

@@ -1,0 +1,59 @@
+"""Shared fixtures for the network tests: tiny configurations of every network."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from skmatnet.nets import BNet, BRNet, ElemNet, FCMnR, FCUNet, IRNet
+
+#: name -> (class, kwargs) of a tiny but structurally complete configuration.
+TINY = {
+    "elemnet": (ElemNet, dict(widths=(16, 16, 8, 4), dropout=(0.5, 0.25))),
+    "irnet": (IRNet, dict(widths=(16, 16, 8, 8, 4))),
+    "irnet_concat": (IRNet, dict(widths=(16, 8, 4), variant="concat")),
+    "brnet": (BRNet, dict(stage_widths=(16, 8, 4), stage_layers=(2, 2, 1), branch_layers=(2, 1))),
+    "brnet_middle": (
+        BRNet,
+        dict(
+            stage_widths=(16, 8, 4),
+            stage_layers=(2, 2, 1),
+            branch_location="middle1",
+            branch_layers=(1, 1, 1),
+        ),
+    ),
+    "bnet": (BNet, dict(stage_widths=(16, 8, 4), stage_layers=(2, 2, 1), branch_layers=(2, 2))),
+    "fcmnr": (
+        FCMnR,
+        dict(
+            n_blocks=2,
+            stream_width=4,
+            stem_widths=(16,),
+            entry_widths=(8, 4),
+            block_widths=(16, 8),
+            head_widths=(8,),
+        ),
+    ),
+    "fcunet": (FCUNet, dict(encoder_widths=((16, 16), (8,), (4,)), decoder_widths=((8,), (6, 4)))),
+}
+
+
+def build_tiny(name: str, n_features: int = 86, n_outputs: int = 1, **overrides):
+    cls, kwargs = TINY[name]
+    return cls(n_features, n_outputs, **{**kwargs, **overrides})
+
+
+@pytest.fixture
+def make_tiny():
+    """The :func:`build_tiny` factory, as a fixture (test modules do not import conftest)."""
+    return build_tiny
+
+
+@pytest.fixture(params=sorted(TINY))
+def tiny_name(request) -> str:
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)

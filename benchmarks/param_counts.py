@@ -8,23 +8,23 @@ from __future__ import annotations
 
 from skmatnet.nets import BNet, BRNet, ElemNet, FCMnR, FCUNet, IRNet, count_parameters
 
-#: (network, configuration shown in the table, constructor, published count or "")
+#: (network, constructor as shown, class, kwargs, reference count from the papers or "–")
 ROWS = [
     ("ElemNet", "`ElemNet()`", ElemNet, {}, "4,631,361"),
     ("IRNet-17", "`IRNet()`", IRNet, {}, "5,433,697 (paper table: 5,461,473)"),
-    ("IRNet-24", "`IRNet(depth=24)`", IRNet, {"depth": 24}, ""),
-    ("IRNet-48", "`IRNet(depth=48)`", IRNet, {"depth": 48}, ""),
-    ("IRNet-17, concat (Tatis)", '`IRNet(variant="concat")`', IRNet, {"variant": "concat"}, ""),
+    ("IRNet-24", "`IRNet(depth=24)`", IRNet, {"depth": 24}, "–"),
+    ("IRNet-48", "`IRNet(depth=48)`", IRNet, {"depth": 48}, "–"),
+    ("IRNet-17, concat (Tatis)", '`IRNet(variant="concat")`', IRNet, {"variant": "concat"}, "–"),
     ("BRNet", "`BRNet()`", BRNet, {}, "4,548,385"),
     ("BNet", "`BNet()`", BNet, {}, "3,670,849"),
-    ("FCMnR (default)", "`FCMnR()`", FCMnR, {}, ""),
-    ("FCMnR (published form)", "`FCMnR(stream_width=1)`", FCMnR, {"stream_width": 1}, ""),
-    ("FCUNet", "`FCUNet()`", FCUNet, {}, ""),
+    ("FCMnR (default)", "`FCMnR()`", FCMnR, {}, "–"),
+    ("FCMnR (published form)", "`FCMnR(stream_width=1)`", FCMnR, {"stream_width": 1}, "–"),
+    ("FCUNet", "`FCUNet()`", FCUNet, {}, "–"),
 ]
 
 
 def main() -> None:
-    print("| network | constructor | trainable parameters | published |")
+    print("| network | constructor | trainable parameters | reference count |")
     print("|---|---|---:|---|")
     for name, shown, cls, kwargs, published in ROWS:
         n = count_parameters(cls(86, 1, **kwargs))

@@ -96,18 +96,21 @@ class FCMnR(nn.Module):
     eV/atom on OQMD). Structure as described from the first author's public code;
     this is an independent implementation.
 
-    Choice of ``stream_width``: the published code carries 1-wide streams, i.e.
-    every block, entry and head squeezes its 1024/512-wide hidden state into a
-    single ReLU unit, so the whole network after the stem communicates through
-    two scalars and a dead ReLU silences a stream for good. The default here is
-    64: the same topology without that bottleneck. This is a design default,
-    not a tuned one -- no benchmark in this package shows either width to be
-    better; the published form is ``stream_width=1``.
+    Choice of ``stream_width`` (default 64, not the published 1): the published
+    code carries 1-wide streams, so after the stem the whole network communicates
+    through two scalars, each behind a single ReLU unit. At initialisation that
+    scalar is exactly 0 (no gradient) for 29-83 % of the JARVIS rows in the stem
+    and for up to 100 % in a stream entry (five seeds). In a short check on JARVIS
+    formation energy (25.3k training, 2.8k test rows, Adam 3e-4, MAE loss, batch 128, 6
+    epochs, one seed each) the published form stayed near a constant predictor
+    (test MAE 0.953 -> 0.849 eV/atom) while ``stream_width=64`` reached 0.294. 64
+    is the width we chose for the same topology without the bottleneck; it is not
+    tuned against other widths. ``stream_width=1`` reproduces the published form.
 
     Defaults: Glorot-uniform weights and zero biases, ReLU,
     ``BatchNorm1d(momentum=0.01, eps=1e-3)``. The default network has
-    **7,306,049** trainable parameters for 86 inputs and one output; the
-    published form (``stream_width=1``) has **6,636,998**.
+    **8,062,721** trainable parameters for 86 inputs and one output; the
+    published form (``stream_width=1``) has **6,852,113**.
 
     Deviation from the original code: ``eval()`` uses the batch-norm running
     statistics (standard torch behaviour).

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import shutil
 import urllib.error
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from shared_data import SHARED, needs_data
 
 from skmatnet import FormulaError, datasets, element_fractions
 from skmatnet.datasets import (
@@ -41,23 +41,6 @@ NAMES = [
 ]
 
 
-def _find_shared_data() -> Path | None:
-    candidates = []
-    if os.environ.get("SKMATNET_DATA"):
-        candidates.append(Path(os.environ["SKMATNET_DATA"]))
-    candidates.append(REPO_ROOT.parent / "shared" / "data")
-    for path in candidates:
-        if (path / "jarvis" / "formation_energy_train.csv").is_file():
-            return path.resolve()
-    return None
-
-
-SHARED = _find_shared_data()
-needs_data = pytest.mark.skipif(
-    SHARED is None,
-    reason="real data not found: set SKMATNET_DATA to a copy of shared/data "
-    "(or place it at ../shared/data relative to the repository)",
-)
 
 
 class NetworkUsed(AssertionError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import sparse
+from shared_data import SHARED, needs_data
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV, check_cv, cross_val_score
 from sklearn.pipeline import Pipeline
@@ -26,23 +26,6 @@ from skmatnet.model_selection import (
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def _find_shared_data() -> Path | None:
-    candidates = []
-    if os.environ.get("SKMATNET_DATA"):
-        candidates.append(Path(os.environ["SKMATNET_DATA"]))
-    candidates.append(REPO_ROOT.parent / "shared" / "data")
-    for path in candidates:
-        if (path / "jarvis" / "formation_energy_train.csv").is_file():
-            return path.resolve()
-    return None
-
-
-SHARED = _find_shared_data()
-needs_data = pytest.mark.skipif(
-    SHARED is None,
-    reason="real data not found: set SKMATNET_DATA to a copy of shared/data "
-    "(or place it at ../shared/data relative to the repository)",
-)
 
 
 @pytest.fixture(scope="module")

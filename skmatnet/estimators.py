@@ -399,19 +399,9 @@ class MatNetRegressor(NeuralNetRegressor):
         -------
         self
         """
-        self._check_params()
-        X, y = self._validate_training_data(X, y, reset=True)
-        self._set_validation_data(X_val, y_val)
-        try:
-            with self._seeded():
-                self._seed_everything()
-                if not self.warm_start or not self.initialized_:
-                    self.initialize()
-                NeuralNet.partial_fit(self, X, y, **fit_params)
-        finally:
-            self._validation_data_ = None
-        self._record_epochs()
-        return self
+        restart = not self.warm_start or not self.initialized_
+        return self._train(X, y, X_val, y_val, fit_params, reset=True, seed=True,
+                           restart=restart)
 
     def partial_fit(self, X, y, classes=None, X_val=None, y_val=None, **fit_params):
         """Continue training for ``max_epochs`` more epochs (initialising if needed).
@@ -428,14 +418,20 @@ class MatNetRegressor(NeuralNetRegressor):
         -------
         self
         """
-        self._check_params()
         first = not getattr(self, "initialized_", False)
-        X, y = self._validate_training_data(X, y, reset=first)
+        return self._train(X, y, X_val, y_val, fit_params, reset=first, seed=first,
+                           restart=first)
+
+    def _train(self, X, y, X_val, y_val, fit_params, *, reset, seed, restart):
+        """Validate, then run skorch's training loop inside a forked, seeded RNG."""
+        self._check_params()
+        X, y = self._validate_training_data(X, y, reset=reset)
         self._set_validation_data(X_val, y_val)
         try:
             with self._seeded():
-                if first:
+                if seed:
                     self._seed_everything()
+                if restart:
                     self.initialize()
                 NeuralNet.partial_fit(self, X, y, **fit_params)
         finally:

@@ -396,12 +396,16 @@ def _featurize_object(value: Any, out: np.ndarray) -> str | None:
     return None
 
 
-def _as_object_vector(formulas: Any) -> np.ndarray:
+def _reject_single_string(formulas: Any) -> None:
     if isinstance(formulas, (str, bytes)):
         raise TypeError(
             "expected a sequence of formulas, got a single string; wrap it in a list: "
             f"[{formulas!r}]"
         )
+
+
+def _as_object_vector(formulas: Any) -> np.ndarray:
+    _reject_single_string(formulas)
     if isinstance(formulas, pd.DataFrame):
         if formulas.shape[1] != 1:
             raise ValueError(
@@ -623,10 +627,7 @@ class ElementFractionTransformer(TransformerMixin, BaseEstimator):
 
     def _select(self, X: Any, *, reset: bool) -> Any:
         """Validate columns like scikit-learn does and return the formula column."""
-        if isinstance(X, (str, bytes)):
-            raise TypeError(
-                f"expected a sequence of formulas, got a single string; wrap it in a list: [{X!r}]"
-            )
+        _reject_single_string(X)
         if isinstance(X, pd.DataFrame):
             validate_data(self, X, reset=reset, skip_check_array=True)
             column = self.formula_column

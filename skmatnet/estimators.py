@@ -7,6 +7,7 @@ persistence. Each concrete estimator only names its network and its defaults.
 
 from __future__ import annotations
 
+import json
 import warnings
 from typing import Any, ClassVar
 
@@ -15,20 +16,23 @@ import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import validate_data
 from skorch import NeuralNet, NeuralNetRegressor
-from skorch.callbacks import EarlyStopping, LRScheduler
+from skorch.callbacks import LRScheduler
 from skorch.dataset import Dataset, ValidSplit
 from torch.utils.data import DataLoader
 
-from . import nets
+from . import _training, nets
+from ._training import CheckpointError, TensorBatches, TrainingDivergedError
 
 __all__ = [
     "BNetRegressor",
     "BRNetRegressor",
+    "CheckpointError",
     "ElemNetRegressor",
     "FCMnRRegressor",
     "FCUNetRegressor",
     "IRNetRegressor",
     "MatNetRegressor",
+    "TrainingDivergedError",
 ]
 
 # iBRNet's ReduceLROnPlateau settings (Gupta et al., 2023).
@@ -41,34 +45,6 @@ def resolve_device(device: Any) -> Any:
     if isinstance(device, str) and device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     return device
-
-
-class _TensorBatches:
-    """Mini-batches sliced from whole tensors, replacing skorch's per-row DataLoader.
-
-    The arrays are converted (and moved to the device) once; each epoch draws
-    one permutation from torch's random state, so seeding stays reproducible.
-    """
-
-    def __init__(self, X: torch.Tensor, y: torch.Tensor | None, batch_size: int, shuffle: bool):
-        self.X, self.y = X, y
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-
-    def __len__(self) -> int:
-        return -(-len(self.X) // self.batch_size)
-
-    def __iter__(self):
-        n, size = len(self.X), self.batch_size
-        if not self.shuffle:
-            for start in range(0, n, size):
-                stop = start + size
-                yield self.X[start:stop], None if self.y is None else self.y[start:stop]
-            return
-        order = torch.randperm(n).to(self.X.device)
-        for start in range(0, n, size):
-            index = order[start:start + size]
-            yield self.X[index], None if self.y is None else self.y[index]
 
 
 def _dataset_arrays(dataset) -> tuple[np.ndarray, np.ndarray | None] | None:
@@ -84,6 +60,26 @@ def _dataset_arrays(dataset) -> tuple[np.ndarray, np.ndarray | None] | None:
     if indices is not None:
         X, y = X[indices], None if y is None else y[indices]
     return X, y
+
+
+class _Tf32:
+    """Allow TF32 CUDA matmuls inside the block, restoring the previous setting after."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    def __enter__(self):
+        if self.enabled:
+            self._saved = (torch.backends.cuda.matmul.allow_tf32,
+                           torch.backends.cudnn.allow_tf32)
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
+        return self
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = self._saved
+        return False
 
 
 class MatNetRegressor(NeuralNetRegressor):
@@ -131,6 +127,32 @@ class MatNetRegressor(NeuralNetRegressor):
         pickled on a GPU loads and predicts on a machine without one.
     verbose : int, default=0
         0 is silent; 1 prints skorch's per-epoch table (losses, duration).
+    max_time : float or None, default=None
+        Wall-clock budget in seconds: training stops at the end of the epoch
+        that exceeds it (keeping the best weights, as early stopping does).
+    on_divergence : {"raise", "restore"}, default="raise"
+        When the training or validation loss becomes NaN or infinite, training
+        stops and the last good weights (the best epoch's, with early stopping)
+        are restored. ``"raise"`` then raises :class:`TrainingDivergedError`;
+        ``"restore"`` only warns and returns the restored model.
+    checkpoint_dir : str, path or None, default=None
+        Directory for checkpoints: ``last.pt`` (everything needed to resume,
+        optimizer and random states included) every ``checkpoint_every``
+        epochs and ``best.pt`` (weights) whenever the validation loss
+        improves. ``fit(X, y, resume=True)`` continues an interrupted fit from
+        ``last.pt`` and ends exactly as an uninterrupted fit would.
+    checkpoint_every : int, default=10
+        Epochs between resumable checkpoints.
+    precision : {"float32", "tf32", "bf16"}, default="float32"
+        Arithmetic of the network. ``"float32"`` is the papers' numerics.
+        ``"tf32"`` lets CUDA matmuls use TensorFloat-32 (no effect on CPU);
+        ``"bf16"`` runs the forward pass under bfloat16 autocast (weights and
+        optimizer stay float32). See the performance guide for measurements.
+    fast_path : bool, default=True
+        Keep the training data on the device as whole tensors, slice shuffled
+        batches from them and read the loss once per epoch instead of once per
+        batch. ``False`` uses skorch's standard DataLoader and per-batch
+        logging; for the same seed both give the same model.
     **kwargs
         Any other skorch ``NeuralNet`` parameter, e.g. ``module__*``,
         ``optimizer__*``, ``callbacks``, ``iterator_train__*``, ``warm_start``.
@@ -152,6 +174,10 @@ class MatNetRegressor(NeuralNetRegressor):
     best_epoch_ : int or None
         Epoch (1-based) whose weights were kept, when a validation loss was
         monitored.
+    stop_reason_ : str
+        Why the last fit ended: ``"max_epochs"``, ``"early_stopping"``,
+        ``"max_time"``, ``"interrupted"`` (Ctrl-C; the best or last complete
+        epoch's weights are kept) or ``"diverged"``.
     """
 
     def __init__(
@@ -169,6 +195,12 @@ class MatNetRegressor(NeuralNetRegressor):
         random_state=None,
         device="auto",
         verbose=0,
+        max_time=None,
+        on_divergence="raise",
+        checkpoint_dir=None,
+        checkpoint_every=10,
+        precision="float32",
+        fast_path=True,
         **kwargs,
     ):
         kwargs.setdefault("iterator_train__shuffle", True)
@@ -189,6 +221,12 @@ class MatNetRegressor(NeuralNetRegressor):
         self.validation_fraction = validation_fraction
         self.lr_schedule = lr_schedule
         self.random_state = random_state
+        self.max_time = max_time
+        self.on_divergence = on_divergence
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
+        self.precision = precision
+        self.fast_path = fast_path
 
     # -- device: the parameter keeps "auto"; skorch's internals see the resolved one
 
@@ -205,6 +243,17 @@ class MatNetRegressor(NeuralNetRegressor):
         params["device"] = self.__dict__.get("device")
         params.pop("train_split", None)
         return params
+
+    def set_params(self, **params):
+        # skorch refuses iterator/dataset settings on an initialized net ("Something went
+        # wrong"), although they need no re-initialization: they are read at each use.
+        passive = {key: params.pop(key) for key in list(params)
+                   if key.split("__", 1)[0] in ("iterator_train", "iterator_valid", "dataset")
+                   and "__" in key}
+        for key, value in passive.items():
+            setattr(self, key, value)
+            self._params_to_validate.add(key)
+        return super().set_params(**params) if params else self
 
     def _get_param_names(self):
         # skorch keeps private bookkeeping (_params_to_validate) in __dict__ too.
@@ -248,12 +297,11 @@ class MatNetRegressor(NeuralNetRegressor):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
-        X, y = validate_data(
-            self, X, y, reset=reset, dtype=np.float32, multi_output=True, y_numeric=True
-        )
-        y = np.asarray(y, dtype=np.float32)
-        if not np.isfinite(y).all():
-            raise ValueError("Input y contains NaN or infinity.")
+        from ._validation import check_features, check_target
+
+        # Errors name the bad rows, columns and values (see skmatnet._validation).
+        X = check_features(self, X, reset=reset)
+        y = check_target(y, n_samples=len(X))
         y_is_1d = y.ndim == 1
         y = y.reshape(len(y), -1)
         if reset:
@@ -288,10 +336,15 @@ class MatNetRegressor(NeuralNetRegressor):
     def get_default_callbacks(self):
         callbacks = list(super().get_default_callbacks())
         monitor = "valid_loss" if self._has_validation() else "train_loss"
+        # Before early stopping, so a NaN loss is reported as divergence, not patience.
+        callbacks.append((
+            "training_guard",
+            _training.TrainingGuard(max_time=self.max_time, on_divergence=self.on_divergence),
+        ))
         if self.patience is not None and self._has_validation():
             callbacks.append((
                 "early_stopping",
-                EarlyStopping(
+                _training.StoppingEarly(
                     monitor="valid_loss",
                     patience=self.patience,
                     threshold=0.0,
@@ -317,6 +370,13 @@ class MatNetRegressor(NeuralNetRegressor):
                     **settings,
                 ),
             ))
+        if self.checkpoint_dir is not None:
+            # Last, so it restores a resumed fit after the others have reset themselves.
+            callbacks.append((
+                "checkpoint",
+                _training.Checkpointer(self.checkpoint_dir, self.checkpoint_every,
+                                       getattr(self, "_checkpoint_identity_", None)),
+            ))
         return callbacks
 
     def _has_validation(self) -> bool:
@@ -341,11 +401,81 @@ class MatNetRegressor(NeuralNetRegressor):
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if not (isinstance(self.lr, (float, int)) and self.lr > 0):
             raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        if self.max_time is not None and not (
+            isinstance(self.max_time, (float, int)) and self.max_time > 0
+        ):
+            raise ValueError(f"max_time must be a positive number or None, got {self.max_time!r}")
+        choices = {"on_divergence": ("raise", "restore"),
+                   "precision": ("float32", "tf32", "bf16")}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(
+                    f"{name} must be one of {', '.join(map(repr, allowed))}, "
+                    f"got {getattr(self, name)!r}"
+                )
+        every = self.checkpoint_every
+        if not isinstance(every, (int, np.integer)) or every < 1:
+            raise ValueError(f"checkpoint_every must be a positive int, got {every!r}")
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """One pass over ``iterator``, reading the loss from the device once per epoch.
+
+        skorch records every batch's loss with ``.item()``, a device
+        synchronisation per batch. Here the batch losses are summed on the
+        device and the epoch's mean is recorded as one entry, which skorch's
+        loss scoring averages exactly as it would the per-batch entries.
+        """
+        if not self.fast_path or iterator is None:
+            return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        total, rows, batch_count = None, 0, 0
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            n = len(batch[0])
+            weighted = step["loss"].detach().double() * n
+            total = weighted if total is None else total + weighted
+            rows += n
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+            batch_count += 1
+        if rows:
+            self.history.record_batch(prefix + "_loss", (total / rows).item())
+            self.history.record_batch(prefix + "_batch_size", rows)
+        self.history.record(prefix + "_batch_count", batch_count)
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt:
+            # Callbacks that stop training on purpose set a reason first; anything
+            # else is the user's Ctrl-C, possibly in the middle of an epoch.
+            if self._stop_reason_ is None:
+                self._stop_reason_ = "interrupted"
+                if len(self.history) and "train_loss" not in self.history[-1]:
+                    del self.history[-1]
+            raise
+
+    def infer(self, x, **fit_params):
+        if self.precision == "bf16":
+            device_type = torch.device(self.device).type
+            with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
+                return super().infer(x, **fit_params).float()
+        return super().infer(x, **fit_params)
+
+    def evaluation_step(self, batch, training=False):
+        if training:
+            return super().evaluation_step(batch, training=training)
+        with torch.inference_mode():
+            return super().evaluation_step(batch, training=False)
+
+    def _matmul_precision(self):
+        """TF32 for CUDA matmuls while this estimator computes, when asked for."""
+        return _Tf32(self.precision == "tf32")
 
     def get_iterator(self, dataset, training=False):
         """Batches by slicing whole tensors; skorch's DataLoader for anything else."""
         params = self.get_params_for("iterator_train" if training else "iterator_valid")
         custom = (self.iterator_train if training else self.iterator_valid) is not DataLoader
+        custom = custom or not self.fast_path
         cache = getattr(dataset, "_skmatnet_tensors", None)
         if cache is None or cache[0] != str(self.device):
             arrays = None if custom else _dataset_arrays(dataset)
@@ -361,7 +491,8 @@ class MatNetRegressor(NeuralNetRegressor):
         if batch_size == -1:
             batch_size = len(cache[1])
         shuffle = bool(params.get("shuffle", False)) and training
-        return _TensorBatches(cache[1], cache[2], batch_size, shuffle)
+        return TensorBatches(cache[1], cache[2], batch_size, shuffle,
+                             draw_like_dataloader=getattr(self, "_fitting_", False))
 
     def get_split_datasets(self, X, y=None, **fit_params):
         dataset = self.get_dataset(X, y)
@@ -379,7 +510,7 @@ class MatNetRegressor(NeuralNetRegressor):
         devices = [torch.device(self.device).index or 0] if cuda else []
         return torch.random.fork_rng(devices=devices)
 
-    def fit(self, X, y, X_val=None, y_val=None, **fit_params):
+    def fit(self, X, y, X_val=None, y_val=None, resume=False, **fit_params):
         """Train the network (from scratch unless ``warm_start=True``).
 
         Parameters
@@ -392,6 +523,10 @@ class MatNetRegressor(NeuralNetRegressor):
         X_val, y_val : array-like, optional
             A fixed validation set for early stopping, used instead of the
             random ``validation_fraction`` split (the BRNet protocol's 9%).
+        resume : bool, default=False
+            Continue from ``checkpoint_dir/last.pt`` instead of starting over.
+            The parameters and data must be those of the interrupted fit
+            (checked); the result equals that of an uninterrupted fit.
         **fit_params
             Passed to the module's ``forward``.
 
@@ -401,7 +536,7 @@ class MatNetRegressor(NeuralNetRegressor):
         """
         restart = not self.warm_start or not self.initialized_
         return self._train(X, y, X_val, y_val, fit_params, reset=True, seed=True,
-                           restart=restart)
+                           restart=restart, resume=resume)
 
     def partial_fit(self, X, y, classes=None, X_val=None, y_val=None, **fit_params):
         """Continue training for ``max_epochs`` more epochs (initialising if needed).
@@ -422,22 +557,76 @@ class MatNetRegressor(NeuralNetRegressor):
         return self._train(X, y, X_val, y_val, fit_params, reset=first, seed=first,
                            restart=first)
 
-    def _train(self, X, y, X_val, y_val, fit_params, *, reset, seed, restart):
+    def _train(self, X, y, X_val, y_val, fit_params, *, reset, seed, restart, resume=False):
         """Validate, then run skorch's training loop inside a forked, seeded RNG."""
         self._check_params()
         X, y = self._validate_training_data(X, y, reset=reset)
         self._set_validation_data(X_val, y_val)
+        epochs = None
+        if resume or self.checkpoint_dir is not None:
+            validation = getattr(self, "_validation_data_", None) or (None, None)
+            self._checkpoint_identity_ = self._checkpoint_identity(X, y, *validation)
+        if resume:
+            if self.checkpoint_dir is None:
+                raise ValueError("fit(resume=True) needs checkpoint_dir to be set")
+            self._resume_state_ = _training.load_checkpoint(
+                self.checkpoint_dir, self._checkpoint_identity_)
+            done = len(json.loads(self._resume_state_["history"]))
+            epochs = max(self.max_epochs - done, 0)
+        self._stop_reason_ = None
+        self.kept_epoch_ = None
+        self._fitting_ = True
         try:
-            with self._seeded():
+            with self._seeded(), self._matmul_precision():
                 if seed:
                     self._seed_everything()
-                if restart:
+                if restart or resume:
                     self.initialize()
+                if epochs is not None:
+                    fit_params = dict(fit_params, epochs=epochs)
                 NeuralNet.partial_fit(self, X, y, **fit_params)
         finally:
             self._validation_data_ = None
+            self._resume_state_ = None
+            self._fitting_ = False
+        self.stop_reason_ = self._stop_reason_ or "max_epochs"
         self._record_epochs()
+        if self.stop_reason_ == "interrupted":
+            _training.warn_interrupted(self)
+        elif self.stop_reason_ == "diverged":
+            self._report_divergence()
         return self
+
+    def _report_divergence(self) -> None:
+        guard = dict(self.callbacks_)["training_guard"]
+        name, epoch, value = guard.diverged_
+        kept = (f"the weights of epoch {self.kept_epoch_} were restored"
+                if self.kept_epoch_ is not None else "no epoch finished with a finite loss")
+        message = (
+            f"{type(self).__name__}: {name} became {value} in epoch {epoch}; training "
+            f"stopped and {kept}. Try a lower lr (now {self.lr}) or check X and y for "
+            "extreme values."
+        )
+        if self.on_divergence == "raise" or self.kept_epoch_ is None:
+            raise TrainingDivergedError(
+                message + " Pass on_divergence='restore' to keep the restored model "
+                "without an error."
+            )
+        warnings.warn(message, UserWarning, stacklevel=3)
+
+    def _checkpoint_identity(self, X, y, X_val, y_val) -> dict:
+        """What must match between an interrupted fit and its resumption."""
+        ignored = {"verbose", "max_epochs", "max_time", "callbacks", "device",
+                   "checkpoint_dir", "checkpoint_every", "warm_start"}
+        params = {
+            name: repr(value) for name, value in self.get_params(deep=False).items()
+            if name not in ignored
+        }
+        return {
+            "estimator": type(self).__name__,
+            "params": json.dumps(params, sort_keys=True),
+            "data": _training.data_fingerprint(X, y, X_val, y_val),
+        }
 
     def _seed_everything(self) -> None:
         seed = self.random_state
@@ -452,11 +641,11 @@ class MatNetRegressor(NeuralNetRegressor):
         if X_val is None:
             self._validation_data_ = None
             return
-        X_val, y_val = validate_data(
-            self, X_val, y_val, reset=False, dtype=np.float32, multi_output=True,
-            y_numeric=True,
-        )
-        y_val = np.asarray(y_val, dtype=np.float32).reshape(len(y_val), -1)
+        from ._validation import check_features, check_target
+
+        X_val = check_features(self, X_val, name="X_val", reset=False)
+        y_val = check_target(y_val, n_samples=len(X_val), name="y_val", X_name="X_val")
+        y_val = y_val.reshape(len(y_val), -1)
         if y_val.shape[1] != self.n_outputs_:
             raise ValueError(f"y_val has {y_val.shape[1]} targets, y has {self.n_outputs_}")
         self._validation_data_ = (X_val, y_val)
@@ -483,11 +672,16 @@ class MatNetRegressor(NeuralNetRegressor):
         ndarray of shape (n_samples,) or (n_samples, n_outputs), float64
             1-D when the model was fitted on a 1-D ``y``.
         """
+        from ._validation import check_features
+
         self._check_fitted()
-        X = validate_data(self, X, reset=False, dtype=np.float32)
+        X = check_features(self, X, reset=False)
+        # Batches stay on the device and are copied to the host once, at the end.
+        with self._matmul_precision():
+            predictions = self.forward(X, training=False, device=self.device)
         # The network computes in float32; results are returned as float64 like
         # every scikit-learn regressor.
-        predictions = np.asarray(NeuralNet.predict_proba(self, X), dtype=np.float64)
+        predictions = predictions.cpu().numpy().astype(np.float64)
         return predictions.ravel() if self._y_is_1d_ else predictions
 
     @property
@@ -578,8 +772,8 @@ class FCMnRRegressor(MatNetRegressor):
     """
 
     _test_module_params: ClassVar[dict] = dict(
-        n_blocks=2, stream_width=4, stem_widths=(16, 16), entry_widths=(8, 4),
-        block_widths=(16, 8), head_widths=(8, 4),
+        n_blocks=2, stream_width=8, stem_widths=(16, 16), entry_widths=(8, 4),
+        block_widths=(16, 16), head_widths=(8, 4),
     )
 
     def __init__(self, module=nets.FCMnR, **kwargs):

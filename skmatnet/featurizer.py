@@ -37,6 +37,9 @@ _CHUNK = 32768
 # Keeps digit strings within exact int64 / float64 integer range.
 _MAX_FAST_DIGITS = 15
 _ERRORS_SHOWN = 5
+# Deepest group nesting accepted: real formulas nest two or three levels, and the
+# recursive parser must stay far from Python's recursion limit.
+_MAX_DEPTH = 32
 
 
 class FormulaError(ValueError):
@@ -58,12 +61,24 @@ class FormulaError(ValueError):
 # ---------------------------------------------------------------------------
 
 
+def _is_digit(char: str) -> bool:
+    # ASCII only: str.isdigit() also accepts e.g. "²" or Arabic-Indic digits.
+    return "0" <= char <= "9"
+
+
 class _Parser:
-    """Recursive descent over ``item* ; item := (Symbol | (items) | [items]) amount?``."""
+    """Recursive descent over ``item* ; item := (Symbol | (items) | [items]) amount?``.
+
+    The arithmetic follows pymatgen's ``Composition`` so that the amounts are
+    bit-identical to it: a group's multiplier is applied to each amount in the
+    group (``a*k + b*k``, not ``(a + b)*k``) before repeated elements are summed,
+    in the order they are written.
+    """
 
     def __init__(self, text: str):
         self.text = text
         self.pos = 0
+        self.depth = 0
 
     def fail(self, reason: str) -> None:
         raise ValueError(reason)
@@ -79,13 +94,14 @@ class _Parser:
         return self.text[self.pos] if self.pos < len(self.text) else ""
 
     def parse(self) -> dict[str, float]:
-        amounts = self.sequence(closer=None)
+        terms = self.sequence(closer=None)
         if self.pos < len(self.text):
             self.fail(f"unexpected {self.text[self.pos]!r} at position {self.pos}")
-        return amounts
+        return _combine(terms, 1.0)
 
-    def sequence(self, closer: str | None) -> dict[str, float]:
-        amounts: dict[str, float] = {}
+    def sequence(self, closer: str | None) -> list[tuple[str, float]]:
+        """The ``(symbol, amount)`` terms up to ``closer``, a group being its summed amounts."""
+        terms: list[tuple[str, float]] = []
         while True:
             char = self.peek()
             if char == "" or char in _CLOSERS:
@@ -95,20 +111,22 @@ class _Parser:
                     expected = f"{closer!r}" if closer else "end of formula"
                     found = repr(char) if char else "end of formula"
                     self.fail(f"expected {expected} but found {found} at position {self.pos}")
-                if not amounts and closer is not None:
+                if not terms and closer is not None:
                     self.fail(f"empty group before position {self.pos}")
-                return amounts
+                return terms
             if char in _OPENERS:
+                if self.depth >= _MAX_DEPTH:
+                    self.fail(f"groups nested more than {_MAX_DEPTH} deep at position {self.pos}")
                 self.pos += 1
+                self.depth += 1
                 inner = self.sequence(closer=_OPENERS[char])
+                self.depth -= 1
                 self.pos += 1
                 factor = self.amount()
-                for symbol, amount in inner.items():
-                    amounts[symbol] = amounts.get(symbol, 0.0) + amount * factor
+                terms.extend(_combine(inner, factor).items())
             elif "A" <= char <= "Z":
                 symbol = self.symbol()
-                amount = self.amount()
-                amounts[symbol] = amounts.get(symbol, 0.0) + amount
+                terms.append((symbol, self.amount()))
             elif char == "-":
                 self.fail(f"negative amount at position {self.pos}")
             else:
@@ -130,7 +148,7 @@ class _Parser:
     def number(self) -> float | None:
         text, start = self.text, self.pos
         end = start
-        while end < len(text) and (text[end].isdigit() or text[end] == "."):
+        while end < len(text) and (_is_digit(text[end]) or text[end] == "."):
             end += 1
         if end == start:
             return None
@@ -158,6 +176,14 @@ class _Parser:
         return value
 
 
+def _combine(terms: list[tuple[str, float]], factor: float) -> dict[str, float]:
+    """Sum ``amount * factor`` per element, in order of first appearance."""
+    amounts: dict[str, float] = {}
+    for symbol, amount in terms:
+        amounts[symbol] = amounts.get(symbol, 0.0) + amount * factor
+    return amounts
+
+
 def parse_formula(formula: str) -> dict[str, float]:
     """Parse a chemical formula into element amounts.
 
@@ -167,8 +193,9 @@ def parse_formula(formula: str) -> dict[str, float]:
         A formula such as ``"Fe2O3"``, ``"Li0.5CoO2"``, ``"Ca(OH)2"``,
         ``"K3[Fe(CN)6]"`` or ElemNet's fraction form ``"Mg1/3Ta2/3"``.
         Amounts may be integers, decimals or ``a/b`` fractions and default to
-        1; ``()`` and ``[]`` groups nest and take a multiplier; whitespace
-        around and between tokens is ignored.
+        1; ``()`` and ``[]`` groups nest (at most 32 levels) and take a
+        multiplier; whitespace around and between tokens is ignored. Digits
+        are ASCII ``0-9``.
 
     Returns
     -------
@@ -180,7 +207,10 @@ def parse_formula(formula: str) -> dict[str, float]:
     ------
     ValueError
         With the reason: malformed syntax, unknown symbol, an element outside
-        the 86 of the ElemNet vector, a negative amount, or a zero total.
+        the 86 of the ElemNet vector, a negative amount, an amount or total too
+        large for a float, or a zero total.
+    TypeError
+        If ``formula`` is not a ``str``.
 
     Examples
     --------
@@ -207,6 +237,9 @@ def _check_total(amounts: Mapping[str, float]) -> float:
         total += amount
     if not total > 0:
         raise ValueError("total amount is zero")
+    if not math.isfinite(total):
+        # Each amount fits a float but their sum does not: every fraction would be 0.
+        raise ValueError(f"total amount is too large for a float ({total})")
     return total
 
 
@@ -290,7 +323,10 @@ def _fast_chunk(formulas: list[str], out: np.ndarray) -> np.ndarray:
     dot = buf == 46
     ok = (lengths > 0) & upper[starts]
 
-    bad = ~(upper | lower | digit | dot | (buf == 10))
+    bad = ~(upper | lower | digit | dot)
+    # The "\n" after each formula separates them; a newline inside one is whitespace,
+    # which only the reference parser handles.
+    bad[starts + lengths] = False
     bad[1:] |= lower[1:] & ~upper[:-1]  # three-letter or lowercase-led symbols
     has_dot = bool(dot.any())
     if has_dot:
@@ -303,7 +339,10 @@ def _fast_chunk(formulas: list[str], out: np.ndarray) -> np.ndarray:
     # symbol and starting with a digit. A run's value is mantissa / 10**k with k
     # its digits after the dot: the correctly rounded double, as float() gives.
     numeric = digit | dot if has_dot else digit
-    run_first = np.flatnonzero(numeric[1:] & ~numeric[:-1]) + 1
+    # A run may also open the buffer (a first formula starting with a digit).
+    run_start = numeric.copy()
+    run_start[1:] &= ~numeric[:-1]
+    run_first = np.flatnonzero(run_start)
     n_runs = len(run_first)
     digit_pos = np.flatnonzero(digit)
     digit_run = np.searchsorted(run_first, digit_pos, side="right") - 1
@@ -320,7 +359,11 @@ def _fast_chunk(formulas: list[str], out: np.ndarray) -> np.ndarray:
     rank = np.arange(len(digit_pos)) - first_digit[digit_run]
     exponent = np.clip(run_digits[digit_run] - rank - 1, 0, _MAX_FAST_DIGITS)
     digit_values = (buf[digit_pos] - 48).astype(np.int64) * _POW10_INT[exponent]
-    mantissa = np.add.reduceat(digit_values, first_digit) if n_runs else digit_values
+    # Runs of dots alone (in rejected formulas) have no digits: reduceat must skip them.
+    has_digits = run_digits > 0
+    mantissa = np.zeros(n_runs, dtype=np.int64)
+    if has_digits.any():
+        mantissa[has_digits] = np.add.reduceat(digit_values, first_digit[has_digits])
     if has_dot:
         run_dot = np.full(n_runs, np.iinfo(np.int64).max)
         run_dot[dot_run] = dot_pos
@@ -420,7 +463,13 @@ def _as_object_vector(formulas: Any) -> np.ndarray:
         if isinstance(formulas, Mapping):
             formulas = [formulas]
         elif not isinstance(formulas, (list, tuple)):
-            formulas = list(formulas)
+            try:
+                formulas = list(formulas)
+            except TypeError:
+                raise TypeError(
+                    "expected a sequence of formulas (list, array, pandas Series or "
+                    f"one-column DataFrame), got {type(formulas).__name__}"
+                ) from None
         # fromiter keeps each item whole (np.array would unpack a Composition).
         array = np.fromiter(formulas, dtype=object, count=len(formulas))
         if len(array) and all(isinstance(v, (list, tuple)) for v in array):

@@ -15,6 +15,23 @@ os.environ.setdefault("SKMATNET_DATA", str(DEFAULT_DATA))
 # Never let a test touch the user's cache or the network by accident.
 os.environ.setdefault("SKMATNET_CACHE", str(REPO_ROOT / ".pytest_cache" / "skmatnet-cache"))
 
+try:
+    from hypothesis import settings
+    from hypothesis.database import DirectoryBasedExampleDatabase
+except ImportError:  # hypothesis is a dev extra; the fuzz tests skip without it
+    pass
+else:
+    # "ci" (the default): the same examples on every run, no example database, so a
+    # failure reproduces exactly. HYPOTHESIS_PROFILE=explore searches ten times more,
+    # with fresh random examples, remembering failures under .pytest_cache.
+    settings.register_profile("ci", max_examples=200, derandomize=True, deadline=None,
+                              database=None, print_blob=True)
+    settings.register_profile(
+        "explore", max_examples=2000, deadline=None,
+        database=DirectoryBasedExampleDatabase(REPO_ROOT / ".pytest_cache" / "hypothesis"),
+    )
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:

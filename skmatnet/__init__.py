@@ -1,7 +1,8 @@
 """skmatnet: deep networks for materials-property prediction as scikit-learn estimators.
 
-The featurizer, datasets and splits import without torch; the estimators (and
-``skmatnet.nets``) load torch and skorch on first use.
+The featurizer, datasets and splits import without torch; the estimators,
+``save_model``/``load_model`` (and ``skmatnet.nets``) load torch and skorch on
+first use.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ _LAZY = {
     "BRNetRegressor": "estimators",
     "FCMnRRegressor": "estimators",
     "FCUNetRegressor": "estimators",
+    "ModelFileError": "persistence",
+    "load_model": "persistence",
+    "save_model": "persistence",
 }
 
 __all__ = [
@@ -40,13 +44,16 @@ __all__ = [
     "FormulaError",
     "IRNetRegressor",
     "MatNetRegressor",
+    "ModelFileError",
     "__version__",
     "describe_dataset",
     "element_fractions",
     "list_datasets",
     "load_dataset",
+    "load_model",
     "n_elements",
     "parse_formula",
+    "save_model",
     "train_val_test_split",
 ]
 

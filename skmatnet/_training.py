@@ -139,11 +139,12 @@ class TrainingGuard(Callback):
             raise KeyboardInterrupt
 
     def on_train_end(self, net, **kwargs):
+        weights, self.good_weights_ = self.good_weights_, None  # not into pickles
         if net._stop_reason_ not in ("interrupted", "diverged"):
             return
         # The weights are those of an unfinished or broken epoch: go back to good ones.
         stopper = self._early_stopping(net)
-        weights, epoch = self.good_weights_, self.good_epoch_
+        epoch = self.good_epoch_
         if stopper is not None and getattr(stopper, "best_model_weights_", None) is not None:
             weights, epoch = stopper.best_model_weights_, stopper.best_epoch_
         if weights is not None:

@@ -644,10 +644,11 @@ def _locate(file: DataFile, data_home: str | os.PathLike | None, download: bool)
             with contextlib.suppress(OSError):
                 cached.unlink()
     if not download:
-        where = "\n".join(f"  {p}" for p in searched)
+        # One line: command-line tools print it as it is.
+        where = ", ".join(str(p) for p in searched)
         raise DataNotFoundError(
             f"dataset file {file.path!r} was not found (or its cached copy was corrupt); "
-            f"looked in:\n{where}\nand download=False. Pass download=True to fetch it from "
+            f"looked in: {where}; and download=False. Pass download=True to fetch it from "
             f"{file.url}. {_offline_hint(file)}"
         )
     _download(file, cached)
@@ -705,7 +706,14 @@ def _read_csv(path: Path, info: DatasetInfo) -> pd.DataFrame:
             na_values={target: _NA_VALUES},
         )
     except (ValueError, pd.errors.ParserError) as exc:
-        raise DatasetError(f"cannot read {path}: {exc}") from exc
+        detail = " ".join(str(exc).split())  # one line, whatever pandas wrote
+        try:
+            columns = list(pd.read_csv(path, nrows=0).columns)
+        except (ValueError, pd.errors.ParserError, OSError):
+            columns = None
+        if columns is not None and not {formula, target} <= set(columns):
+            detail += f" (expected columns {formula!r} and {target!r}; the file has {columns})"
+        raise DatasetError(f"cannot read {path}: {detail}") from exc
     return pd.DataFrame({"formula": frame[formula], "target": frame[target]})
 
 

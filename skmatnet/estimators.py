@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from sklearn.exceptions import NotFittedError
-from sklearn.utils.validation import validate_data
 from skorch import NeuralNet, NeuralNetRegressor
 from skorch.callbacks import LRScheduler
 from skorch.dataset import Dataset, ValidSplit
@@ -22,6 +21,7 @@ from torch.utils.data import DataLoader
 
 from . import _training, nets
 from ._training import CheckpointError, TensorBatches, TrainingDivergedError
+from ._validation import check_features, check_target
 
 __all__ = [
     "BNetRegressor",
@@ -297,7 +297,6 @@ class MatNetRegressor(NeuralNetRegressor):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
-        from ._validation import check_features, check_target
 
         # Errors name the bad rows, columns and values (see skmatnet._validation).
         X = check_features(self, X, reset=reset)
@@ -592,7 +591,10 @@ class MatNetRegressor(NeuralNetRegressor):
         self.stop_reason_ = self._stop_reason_ or "max_epochs"
         self._record_epochs()
         if self.stop_reason_ == "interrupted":
+            # skorch swallows Ctrl-C; pass it on (a grid search or a script should stop),
+            # with the estimator already holding good weights.
             _training.warn_interrupted(self)
+            raise KeyboardInterrupt
         elif self.stop_reason_ == "diverged":
             self._report_divergence()
         return self
@@ -641,7 +643,6 @@ class MatNetRegressor(NeuralNetRegressor):
         if X_val is None:
             self._validation_data_ = None
             return
-        from ._validation import check_features, check_target
 
         X_val = check_features(self, X_val, name="X_val", reset=False)
         y_val = check_target(y_val, n_samples=len(X_val), name="y_val", X_name="X_val")
@@ -672,7 +673,6 @@ class MatNetRegressor(NeuralNetRegressor):
         ndarray of shape (n_samples,) or (n_samples, n_outputs), float64
             1-D when the model was fitted on a 1-D ``y``.
         """
-        from ._validation import check_features
 
         self._check_fitted()
         X = check_features(self, X, reset=False)

@@ -255,7 +255,11 @@ def _amounts_from_mapping(mapping: Mapping[Any, Any]) -> dict[str, float]:
             )
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ValueError(f"amount of {symbol} is not a number ({value!r})")
-        amounts[symbol] = amounts.get(symbol, 0.0) + float(value)
+        try:
+            amount = float(value)
+        except OverflowError:  # an int beyond the float range
+            raise ValueError(f"amount of {symbol} is too large for a float") from None
+        amounts[symbol] = amounts.get(symbol, 0.0) + amount
     _check_total(amounts)
     return amounts
 
@@ -520,9 +524,10 @@ def element_fractions(formulas: Any, *, errors: str = "raise") -> np.ndarray:
     -----
     Each distinct string is parsed once. Plain formulas are tokenized in bulk
     with numpy; grouped, fractional or unusual ones go through
-    :func:`parse_formula`. Fractions are computed in float64 and rounded to
-    float32, so they equal ``Composition(f).fractional_composition`` from
-    pymatgen to float32 rounding.
+    :func:`parse_formula`. Fractions are computed in float64 with pymatgen's
+    arithmetic and rounded to float32, so they are bit-identical to
+    ``Composition(f).fractional_composition`` rounded to float32, except that
+    pymatgen drops amounts and fractions below 1e-8 where skmatnet keeps them.
     """
     if errors not in ("raise", "nan"):
         raise ValueError(f"errors must be 'raise' or 'nan', got {errors!r}")

@@ -167,7 +167,8 @@ def test_ctrl_c_keeps_the_best_weights_and_a_usable_model(jarvis_rows):
     net = small(BRNetRegressor, max_epochs=10, patience=None, callbacks=[CtrlC(4)])
     with pytest.warns(UserWarning, match=r"interrupted \(KeyboardInterrupt\) after 3 "
                                          r"complete epoch\(s\); the weights of epoch"):
-        net.fit(X, y)
+        with pytest.raises(KeyboardInterrupt):
+            net.fit(X, y)
     assert net.stop_reason_ == "interrupted"
     assert net.n_epochs_ == 3  # the unfinished fourth epoch is not in the history
     best = int(np.argmin(net.history_[:, "valid_loss"])) + 1
@@ -182,7 +183,8 @@ def test_ctrl_c_without_validation_keeps_the_last_complete_epoch(jarvis_rows):
     settings = dict(validation_fraction=None, patience=None)
     net = small(BRNetRegressor, max_epochs=10, callbacks=[CtrlC(3)], **settings)
     with pytest.warns(UserWarning, match="weights of epoch 2 were kept"):
-        net.fit(X, y)
+        with pytest.raises(KeyboardInterrupt):
+            net.fit(X, y)
     reference = small(BRNetRegressor, max_epochs=2, **settings).fit(X, y)
     np.testing.assert_array_equal(net.predict(X), reference.predict(X))
 

@@ -1,0 +1,86 @@
+"""skorch callbacks of the benchmark: per-epoch progress and a wall-clock budget.
+
+A separate module so that importing :mod:`skmatnet.benchmark` does not import torch.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+from skorch.callbacks import Callback
+
+__all__ = ["EpochProgress", "TimeBudget"]
+
+
+class EpochProgress(Callback):
+    """Print ``[name] epoch i/N train ... valid ... (t s)`` to stderr.
+
+    At most one line every ``interval`` seconds (and always the first epoch);
+    a ``*`` marks a new best validation loss.
+
+    Parameters
+    ----------
+    label : str
+        Shown in brackets, e.g. ``brnet`` or ``brnet fold 2/10``.
+    max_epochs : int
+        The epoch limit, shown after the epoch number.
+    interval : float, default=2.0
+        Smallest number of seconds between two lines.
+    enabled : bool, default=True
+        Print nothing when False.
+    """
+
+    def __init__(self, label: str, max_epochs: int, interval: float = 2.0,
+                 enabled: bool = True):
+        self.label = label
+        self.max_epochs = max_epochs
+        self.interval = interval
+        self.enabled = enabled
+
+    def on_train_begin(self, net, **kwargs):
+        self.start_ = time.monotonic()
+        self.last_ = -np.inf
+
+    def on_epoch_end(self, net, **kwargs):
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        row = net.history[-1]
+        epoch = row.get("epoch", len(net.history))
+        if epoch != 1 and now - self.last_ < self.interval:
+            return
+        self.last_ = now
+        valid = row.get("valid_loss")
+        valid_text = f" valid {valid:.4f}" if valid is not None else ""
+        best = " *" if row.get("valid_loss_best") else ""
+        print(f"[{self.label}] epoch {epoch}/{self.max_epochs} "
+              f"train {row.get('train_loss', float('nan')):.4f}{valid_text}{best} "
+              f"({now - self.start_:.0f} s)", file=sys.stderr, flush=True)
+
+
+class TimeBudget(Callback):
+    """Stop training at the end of the epoch in which ``max_time`` seconds have passed.
+
+    Raises ``KeyboardInterrupt`` as skorch's ``EarlyStopping`` does: skorch
+    then ends training normally, and early stopping restores the weights of
+    the best epoch.
+
+    Parameters
+    ----------
+    max_time : float
+        Wall-clock seconds.
+    """
+
+    def __init__(self, max_time: float):
+        self.max_time = max_time
+
+    def on_train_begin(self, net, **kwargs):
+        self.start_ = time.monotonic()
+        self.fired_ = False
+
+    def on_epoch_end(self, net, **kwargs):
+        if time.monotonic() - self.start_ >= self.max_time:
+            self.fired_ = True
+            raise KeyboardInterrupt

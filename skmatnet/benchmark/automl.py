@@ -1,0 +1,374 @@
+"""The AutoML baseline: a hyperopt-sklearn search, hardened for long unattended runs.
+
+The search is hyperopt-sklearn's :class:`hpsklearn.HyperoptEstimator`: its
+search space (``any_regressor`` x ``any_preprocessing`` by default), its trial
+evaluation (``_cost_fn``: fit preprocessing and regressor on the training part,
+score on the validation part) and TPE from hyperopt. Only the loop that runs
+the trials is replaced, because hyperopt-sklearn 1.1.1's own loop
+
+- forks each trial from the calling process, which hangs after OpenMP code
+  ran there and breaks once CUDA is initialised;
+- aborts the whole search when one trial raises an unexpected error;
+- has no overall time budget (only a per-trial timeout), and shows no
+  progress.
+
+Here each trial runs in a fresh process of a ``forkserver`` (a clean process
+without OpenMP threads or CUDA) with its thread pools limited to one thread;
+any error, crash or timeout marks that trial failed and the search goes on;
+the search stops at ``max_evals`` trials or after ``time_budget`` seconds,
+whichever comes first; and a callback reports every trial. The best
+configuration is returned as an unfitted scikit-learn :class:`Pipeline`
+(preprocessing steps, then the regressor), so the fitted model can be used
+and loaded without hyperopt-sklearn.
+
+hyperopt-sklearn 1.1.1 pins an old stack; install it without its pins::
+
+    pip install "skmatnet[automl]"
+    pip install --no-deps hyperopt-sklearn==1.1.1
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.metrics import mean_absolute_error
+from sklearn.pipeline import Pipeline
+
+from .protocols import BenchmarkError
+
+__all__ = ["INSTALL_HINT", "AutoMLSearchResult", "check_hpsklearn", "hyperopt_search"]
+
+#: How to install the AutoML dependencies on the current scientific Python stack.
+INSTALL_HINT = (
+    "pip install 'skmatnet[automl]' && pip install --no-deps hyperopt-sklearn==1.1.1"
+)
+
+_SPACES = ("any", "all")
+# Modules the forkserver imports once, so that each trial starts in milliseconds.
+_PRELOAD = ["skmatnet.benchmark.automl", "hpsklearn", "hyperopt", "sklearn.ensemble",
+            "sklearn.svm", "sklearn.neighbors", "sklearn.linear_model"]
+
+
+def check_hpsklearn() -> str:
+    """Check that hyperopt-sklearn and hyperopt import; return hpsklearn's version.
+
+    Raises
+    ------
+    BenchmarkError
+        With the install command, when either is missing or broken.
+    """
+    try:
+        import hpsklearn  # noqa: F401
+        import hyperopt  # noqa: F401
+    except Exception as exc:  # ImportError, or hyperopt 0.2.7's missing pkg_resources
+        raise BenchmarkError(
+            f"the AutoML baseline needs hyperopt-sklearn, which cannot be imported ({exc}); "
+            f"install it with: {INSTALL_HINT} (or leave 'automl' out of the models)"
+        ) from None
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hyperopt-sklearn")
+    except PackageNotFoundError:  # pragma: no cover - imported from a source tree
+        return "unknown"
+
+
+@dataclass
+class AutoMLSearchResult:
+    """Outcome of :func:`hyperopt_search`.
+
+    Attributes
+    ----------
+    best_pipeline : sklearn.pipeline.Pipeline
+        The best configuration, unfitted: preprocessing steps then ``model``.
+    best_loss : float
+        Its validation MAE.
+    estimator : hpsklearn.HyperoptEstimator
+        The estimator whose space was searched, holding the hyperopt
+        ``trials`` and the best learner and preprocessing found.
+    trials : list of dict
+        One entry per trial: number, status, validation MAE, regressor,
+        preprocessing, seconds, failure reason.
+    seconds : float
+        Wall-clock time of the search.
+    stopped : str
+        Why the search ended: ``"max_evals"`` or ``"time_budget"``.
+    """
+
+    best_pipeline: Pipeline
+    best_loss: float
+    estimator: Any
+    trials: list = field(default_factory=list)
+    seconds: float = 0.0
+    stopped: str = "max_evals"
+
+    @property
+    def n_ok(self) -> int:
+        """int : Number of trials that finished."""
+        return sum(t["status"] == "ok" for t in self.trials)
+
+    @property
+    def n_failed(self) -> int:
+        """int : Number of trials that failed or timed out."""
+        return len(self.trials) - self.n_ok
+
+
+def _quiet(*args: Any) -> None:
+    """hpsklearn's ``info`` callback, silenced (and picklable for the trial processes)."""
+
+
+def _trial_main(conn, fn, argd, best_loss) -> None:
+    """Run one hpsklearn trial in a child process and send its result back."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    # hpsklearn 1.1.1 passes arguments that scikit-learn deprecates: keep the log readable.
+    warnings.simplefilter("ignore")
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except Exception:  # pragma: no cover - threadpoolctl ships with scikit-learn
+        pass
+    try:
+        fn(argd, _conn=conn, best_loss=best_loss)
+    except BaseException as exc:
+        import hyperopt
+
+        try:
+            conn.send(("return", {"status": hyperopt.STATUS_FAIL,
+                                  "failure": f"{type(exc).__name__}: {exc}"[:300]}))
+        except Exception:
+            pass
+    finally:
+        conn.close()
+
+
+def _describe(learner: Any, preprocs: Any) -> tuple[str, str]:
+    steps = [type(p).__name__ for p in (preprocs or ())]
+    return type(learner).__name__, "+".join(steps) or "none"
+
+
+def _context(start_method: str):
+    if start_method not in multiprocessing.get_all_start_methods():
+        start_method = "spawn"
+    ctx = multiprocessing.get_context(start_method)
+    if start_method == "forkserver":
+        ctx.set_forkserver_preload(_PRELOAD)
+    return ctx
+
+
+def hyperopt_search(
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    X_val: np.ndarray,
+    y_val: np.ndarray,
+    *,
+    max_evals: int = 50,
+    time_budget: float | None = None,
+    trial_timeout: float | None = 300.0,
+    seed: int = 1234567,
+    space: str = "any",
+    n_jobs: int = 1,
+    start_method: str = "forkserver",
+    progress: Callable[[str], None] | None = None,
+) -> AutoMLSearchResult:
+    """Search preprocessing + regressor with hyperopt-sklearn and TPE.
+
+    Each trial fits its pipeline on ``(X_train, y_train)`` and is scored by its
+    MAE on ``(X_val, y_val)``.
+
+    Parameters
+    ----------
+    X_train, y_train : array-like
+        Rows to fit each trial on.
+    X_val, y_val : array-like
+        Rows each trial is scored on (the protocol's validation part).
+    max_evals : int, default=50
+        Number of trials. TPE proposes the trials after the first 20
+        successful ones; the earlier ones are random.
+    time_budget : float or None, default=None
+        Seconds after which no new trial starts; a running trial is given at
+        most the time left. ``None``: no limit.
+    trial_timeout : float or None, default=300
+        Seconds after which a trial is stopped and counted as failed.
+    seed : int, default=1234567
+        Seed of hyperopt's search.
+    space : {"any", "all"}, default="any"
+        ``"any"``: hpsklearn's ``any_regressor`` (SVR, kNN, random forest,
+        extra trees, AdaBoost, gradient boosting, SGD; xgboost when
+        installed) with ``any_preprocessing`` (PCA, standard, min-max or
+        normalizer scaling). ``"all"``: every regressor of hpsklearn.
+    n_jobs : int, default=1
+        Threads or processes a trial's regressor may use.
+    start_method : str, default="forkserver"
+        How trial processes are started (``"spawn"`` where forkserver does
+        not exist). With ``forkserver`` or ``spawn`` a script calling this
+        must guard its entry point with ``if __name__ == "__main__":``.
+    progress : callable or None
+        Called with one line of text after every trial.
+
+    Returns
+    -------
+    AutoMLSearchResult
+
+    Raises
+    ------
+    BenchmarkError
+        hyperopt-sklearn missing, bad settings, or no trial succeeded.
+    """
+    check_hpsklearn()
+    import hyperopt
+    from hpsklearn import HyperoptEstimator, all_regressors, any_preprocessing, any_regressor
+    from hpsklearn.estimator._cost_fn import _cost_fn
+
+    if space not in _SPACES:
+        raise BenchmarkError(f"AutoML space must be one of {_SPACES}, got {space!r}")
+    if isinstance(max_evals, bool) or not isinstance(max_evals, (int, np.integer)) \
+            or max_evals < 1:
+        raise BenchmarkError(f"AutoML max_evals must be a positive int, got {max_evals!r}")
+    for name, value in (("time_budget", time_budget), ("trial_timeout", trial_timeout)):
+        if value is not None and not value > 0:
+            raise BenchmarkError(f"AutoML {name} must be positive seconds or None, got {value!r}")
+    say = progress or (lambda line: None)
+
+    regressor = (any_regressor if space == "any" else all_regressors)("regressor")
+    estimator = HyperoptEstimator(
+        regressor=regressor,
+        preprocessing=any_preprocessing("preprocessing"),
+        algo=hyperopt.tpe.suggest,
+        max_evals=int(max_evals),
+        loss_fn=mean_absolute_error,
+        trial_timeout=trial_timeout,
+        seed=int(seed),
+        refit=False,
+        n_jobs=int(n_jobs),
+    )
+    estimator._init()  # builds the search space and the seeded random state
+    estimator.trials = hyperopt.Trials()
+
+    # The training rows first, then the validation rows: with shuffle=False
+    # hpsklearn scores each trial on the last `valid_size` of the rows, and a
+    # valid_size of (n_val - 0.5) / n makes that exactly the n_val validation rows.
+    X = np.concatenate([np.asarray(X_train), np.asarray(X_val)])
+    y = np.concatenate([np.asarray(y_train, dtype=np.float64),
+                        np.asarray(y_val, dtype=np.float64)])
+    n_val = len(y_val)
+    if n_val < 1 or len(y_train) < 2:
+        raise BenchmarkError("the AutoML search needs training and validation rows")
+    fn = partial(
+        _cost_fn, X=X, y=y, EX_list=None, valid_size=(n_val - 0.5) / len(y), n_folds=None,
+        kfolds_group=None, shuffle=False, random_state=int(seed), use_partial_fit=False,
+        info=_quiet, timeout=trial_timeout, loss_fn=mean_absolute_error,
+        continuous_loss_fn=False, n_jobs=int(n_jobs),
+    )
+    ctx = _context(start_method)
+    start = time.monotonic()
+    records: list[dict] = []
+    state = {"best_loss": float("inf")}
+
+    def objective(argd):
+        number = len(records) + 1
+        limit = trial_timeout if trial_timeout is not None else float("inf")
+        if time_budget is not None:
+            limit = min(limit, max(1.0, time_budget - (time.monotonic() - start)))
+        t0 = time.monotonic()
+        reader, writer = ctx.Pipe(duplex=False)
+        process = ctx.Process(target=_trial_main, args=(writer, fn, argd, state["best_loss"]))
+        try:
+            process.start()
+            writer.close()
+            if reader.poll(None if limit == float("inf") else limit):
+                try:
+                    rtype, rval = reader.recv()
+                except (EOFError, OSError):
+                    process.join(5)
+                    rtype, rval = "return", {
+                        "status": hyperopt.STATUS_FAIL,
+                        "failure": f"trial process died (exit code {process.exitcode})",
+                    }
+            else:
+                rtype, rval = "return", {"status": hyperopt.STATUS_FAIL,
+                                         "failure": f"TimeOut after {limit:.0f} s"}
+        finally:
+            if process.is_alive():
+                process.terminate()
+                process.join(5)
+                if process.is_alive():  # pragma: no cover - ignores SIGTERM
+                    process.kill()
+                    process.join()
+            reader.close()
+        if rtype == "raise" or not isinstance(rval, dict):
+            rval = {"status": hyperopt.STATUS_FAIL,
+                    "failure": f"{type(rval).__name__}: {rval}"[:300]}
+        seconds = time.monotonic() - t0
+        learner_name, pre_name = _describe(argd.get("regressor"), argd.get("preprocessing"))
+        record = {"trial": number, "status": "failed", "valid_mae": None,
+                  "regressor": learner_name, "preprocessing": pre_name,
+                  "seconds": round(seconds, 2), "failure": None}
+        loss = rval.get("loss")
+        if rval.get("status") == hyperopt.STATUS_OK and loss is not None \
+                and np.isfinite(float(loss)):
+            loss = float(loss)
+            learner, preprocs = rval.pop("learner"), rval.pop("preprocs")
+            rval.pop("ex_preprocs", None)
+            rval.pop("iterations", None)
+            record.update(status="ok", valid_mae=loss)
+            if loss < state["best_loss"]:
+                state["best_loss"] = loss
+                estimator._best_loss = loss
+                estimator._best_learner = learner
+                estimator._best_preprocs = preprocs
+                estimator._best_ex_preprocs = ()
+            result = {"status": hyperopt.STATUS_OK, "loss": loss}
+        else:
+            reason = str(rval.get("failure") or "non-finite loss")
+            record["failure"] = reason
+            result = {"status": hyperopt.STATUS_FAIL, "failure": reason}
+        records.append(record)
+        best = state["best_loss"]
+        if record["status"] == "ok":
+            what = f"ok {learner_name} ({pre_name}) valid MAE {loss:.4f}"
+        else:
+            what = f"failed {learner_name} ({pre_name}): {record['failure'][:80]}"
+        best_text = f"best {best:.4f}" if np.isfinite(best) else "no success yet"
+        say(f"trial {number}/{max_evals} {what}; {best_text} "
+            f"({time.monotonic() - start:.0f} s)")
+        return result
+
+    stopped = "max_evals"
+    with warnings.catch_warnings():
+        # Building hpsklearn's estimators passes arguments scikit-learn deprecates.
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        while len(estimator.trials.trials) < max_evals:
+            if time_budget is not None and time.monotonic() - start >= time_budget:
+                stopped = "time_budget"
+                break
+            hyperopt.fmin(
+                objective, space=estimator.space, algo=estimator.algo, trials=estimator.trials,
+                max_evals=len(estimator.trials.trials) + 1, rstate=estimator.rstate,
+                catch_eval_exceptions=False, return_argmin=False, show_progressbar=False,
+            )
+    seconds = time.monotonic() - start
+    if estimator._best_learner is None:
+        reasons = sorted({r["failure"] for r in records if r["failure"]})[:3]
+        raise BenchmarkError(
+            f"all {len(records)} AutoML trials failed or timed out ({'; '.join(reasons)}); "
+            "give the trials more time (--automl-trial-timeout) or the search more "
+            "evaluations"
+        )
+    steps = [(f"pre{i}_{type(p).__name__.lower()}", clone(p))
+             for i, p in enumerate(estimator._best_preprocs or ())]
+    steps.append(("model", clone(estimator._best_learner)))
+    return AutoMLSearchResult(
+        best_pipeline=Pipeline(steps), best_loss=float(estimator._best_loss),
+        estimator=estimator, trials=records, seconds=seconds, stopped=stopped,
+    )

@@ -1,0 +1,438 @@
+"""The models a benchmark compares, behind one small interface.
+
+=========  ==============================================================
+name       model
+=========  ==============================================================
+automl     hyperopt-sklearn search (:mod:`skmatnet.benchmark.automl`)
+tradml     grid search over classic regressors (:mod:`.tradml`)
+elemnet    :class:`skmatnet.ElemNetRegressor`
+irnet      :class:`skmatnet.IRNetRegressor`
+bnet       :class:`skmatnet.BNetRegressor`
+brnet      :class:`skmatnet.BRNetRegressor`
+fcmnr      :class:`skmatnet.FCMnRRegressor`
+fcunet     :class:`skmatnet.FCUNetRegressor`
+=========  ==============================================================
+
+Each runner first *prepares* a model on one training/validation pair (the
+baselines search their hyperparameters there; a network has nothing to
+search), then *fits* it on every training/validation pair of the protocol:
+once for ``brnet``, once per fold for ``tatis``. A network uses the
+validation rows for early stopping; a baseline only for its search.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+
+from .protocols import BenchmarkError
+
+__all__ = [
+    "DEFAULT_MODELS",
+    "MODEL_NAMES",
+    "NETWORK_ESTIMATORS",
+    "FoldEnsembleRegressor",
+    "ModelSettings",
+    "count_model_parameters",
+    "get_runner",
+    "parse_models",
+]
+
+#: Every model name, in the order a benchmark runs them.
+MODEL_NAMES = ("automl", "tradml", "elemnet", "irnet", "bnet", "brnet", "fcmnr", "fcunet")
+#: The BRNet paper's comparison: the default ``models``.
+DEFAULT_MODELS = ("automl", "tradml", "elemnet", "irnet", "bnet", "brnet")
+#: Network name -> estimator class name in :mod:`skmatnet`.
+NETWORK_ESTIMATORS = {
+    "elemnet": "ElemNetRegressor",
+    "irnet": "IRNetRegressor",
+    "bnet": "BNetRegressor",
+    "brnet": "BRNetRegressor",
+    "fcmnr": "FCMnRRegressor",
+    "fcunet": "FCUNetRegressor",
+}
+
+
+def parse_models(models: Any) -> list[str]:
+    """Normalise a model selection to known names, in run order.
+
+    Parameters
+    ----------
+    models : None, str or iterable of str
+        ``None`` or ``"default"``: :data:`DEFAULT_MODELS`; ``"all"``: every
+        model; otherwise names, as a list or one comma-separated string.
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    BenchmarkError
+        For an unknown name or an empty selection.
+    """
+    if models is None:
+        return list(DEFAULT_MODELS)
+    if isinstance(models, str):
+        models = [models]
+    names: list[str] = []
+    for item in models:
+        for name in str(item).replace(" ", ",").split(","):
+            name = name.strip().lower()
+            if not name:
+                continue
+            if name == "all":
+                names.extend(MODEL_NAMES)
+            elif name == "default":
+                names.extend(DEFAULT_MODELS)
+            elif name in MODEL_NAMES:
+                names.append(name)
+            else:
+                raise BenchmarkError(
+                    f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)} "
+                    "(or 'all', 'default')"
+                )
+    if not names:
+        raise BenchmarkError("no model selected")
+    return [name for name in MODEL_NAMES if name in names]
+
+
+@dataclass
+class ModelSettings:
+    """The settings that decide how the models are trained (see :func:`run_benchmark`)."""
+
+    seed: int = 1234567
+    device: str = "auto"
+    max_epochs: int | None = None
+    max_time: float | None = None
+    patience: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    tiny: bool = False
+    automl_evals: int = 50
+    automl_time: float | None = None
+    automl_trial_timeout: float | None = 300.0
+    automl_space: str = "any"
+    tradml_grid: str = "default"
+    n_jobs: int = 1
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------------------
+# Parameter counts
+# ---------------------------------------------------------------------------
+
+
+def count_model_parameters(model: Any) -> int | None:
+    """Number of trained values a fitted model stores.
+
+    For a network the trainable parameters
+    (:func:`skmatnet.nets.count_parameters`); for scikit-learn models the
+    fitted numbers: coefficients, support vectors and dual coefficients, tree
+    nodes, the stored training rows of kNN, scaler and PCA statistics. Pipelines
+    and ensembles add up their parts. ``None`` when unknown.
+
+    Parameters
+    ----------
+    model : fitted estimator
+
+    Returns
+    -------
+    int or None
+    """
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(model, FoldEnsembleRegressor):
+        parts = [count_model_parameters(m) for m in model.estimators]
+        return None if any(p is None for p in parts) else int(sum(parts))
+    if isinstance(model, Pipeline):
+        parts = [count_model_parameters(step) for _, step in model.steps
+                 if step is not None and step != "passthrough"]
+        return None if any(p is None for p in parts) else int(sum(parts))
+    if hasattr(model, "module_"):
+        from ..nets import count_parameters
+
+        return int(count_parameters(model.module_))
+    if hasattr(model, "tree_"):
+        return int(model.tree_.node_count)
+    if hasattr(model, "_predictors"):  # HistGradientBoosting
+        return int(sum(len(p.nodes) for stage in model._predictors for p in stage))
+    if hasattr(model, "estimators_"):
+        members = np.ravel(np.asarray(model.estimators_, dtype=object))
+        parts = [count_model_parameters(m) for m in members]
+        return None if any(p is None for p in parts) else int(sum(parts))
+    if hasattr(model, "_fit_X"):  # nearest neighbours keep the training rows
+        return int(np.size(model._fit_X) + np.size(getattr(model, "_y", ())))
+    if hasattr(model, "support_vectors_"):
+        return int(model.support_vectors_.size + model.dual_coef_.size
+                   + np.size(model.intercept_))
+    total = 0
+    for key, value in vars(model).items():
+        if not key.endswith("_") or key.startswith("_") or key == "n_features_in_":
+            continue
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+            total += value.size
+        elif isinstance(value, (float, np.floating)):
+            total += 1
+    return int(total)
+
+
+# ---------------------------------------------------------------------------
+# Fold ensembles (the tatis protocol)
+# ---------------------------------------------------------------------------
+
+
+class FoldEnsembleRegressor(RegressorMixin, BaseEstimator):
+    """The fitted fold models of a cross-validation, used together.
+
+    Parameters
+    ----------
+    estimators : list of fitted estimators
+        One per fold.
+    selected : int, default=0
+        Index of the fold model chosen on its own validation fold.
+
+    Examples
+    --------
+    >>> import joblib  # doctest: +SKIP
+    >>> ensemble = joblib.load("results_dir/models/brnet.joblib")  # doctest: +SKIP
+    >>> mean, std = ensemble.predict(["Fe2O3"], return_std=True)  # doctest: +SKIP
+    >>> ensemble.selected_estimator.predict(["Fe2O3"])  # doctest: +SKIP
+    """
+
+    def __init__(self, estimators: list, selected: int = 0):
+        self.estimators = estimators
+        self.selected = selected
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return True
+
+    @property
+    def selected_estimator(self):
+        """The fold model chosen by its validation-fold MAE."""
+        return self.estimators[self.selected]
+
+    def fit(self, X, y=None):
+        """Nothing to do: the fold models are fitted already.
+
+        Returns
+        -------
+        self
+        """
+        return self
+
+    def predict(self, X, return_std: bool = False):
+        """Mean (and standard deviation) of the fold models' predictions.
+
+        Parameters
+        ----------
+        X : array-like
+            What the fold models take (formulas for the saved pipelines).
+        return_std : bool, default=False
+            Also return the standard deviation over the folds, an uncertainty.
+
+        Returns
+        -------
+        mean : ndarray of shape (n_samples,)
+        std : ndarray of shape (n_samples,), only with ``return_std=True``
+        """
+        predictions = np.stack([np.asarray(m.predict(X), dtype=np.float64).ravel()
+                                for m in self.estimators])
+        mean = predictions.mean(axis=0)
+        return (mean, predictions.std(axis=0)) if return_std else mean
+
+
+# ---------------------------------------------------------------------------
+# Runners
+# ---------------------------------------------------------------------------
+
+Log = Callable[[str], None]
+
+
+def _thread_limit(n_jobs: int):
+    """Cap OpenMP/BLAS threads (gradient boosting) at ``n_jobs``, like the other regressors.
+
+    Unbounded OpenMP pools spin on a shared machine and slow everything down.
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=max(1, int(n_jobs)))
+
+
+class ModelRunner:
+    """Prepare and fit one kind of model; see the module docstring."""
+
+    name: str = ""
+    is_network = False
+
+    def __init__(self, name: str, settings: ModelSettings):
+        self.name = name
+        self.settings = settings
+
+    def config(self) -> dict:
+        """The settings that decide this model's result (part of the resume check)."""
+        raise NotImplementedError
+
+    def prepare(self, X_tr, y_tr, X_va, y_va, log: Log) -> tuple[Any, dict, Any]:
+        """Return (unfitted template, search details, template already fitted on these rows)."""
+        raise NotImplementedError
+
+    def fit(self, template, X_tr, y_tr, X_va, y_va, label: str, log: Log,
+            verbose: bool) -> tuple[Any, dict]:
+        """Fit a copy of ``template``; return it and details (epochs, ...)."""
+        raise NotImplementedError
+
+
+class AutoMLRunner(ModelRunner):
+    def config(self) -> dict:
+        s = self.settings
+        return {"max_evals": s.automl_evals, "time_budget": s.automl_time,
+                "trial_timeout": s.automl_trial_timeout, "space": s.automl_space,
+                "seed": s.seed, "n_jobs": s.n_jobs}
+
+    def prepare(self, X_tr, y_tr, X_va, y_va, log):
+        from .automl import hyperopt_search
+
+        s = self.settings
+        result = hyperopt_search(
+            X_tr, y_tr, X_va, y_va, max_evals=s.automl_evals, time_budget=s.automl_time,
+            trial_timeout=s.automl_trial_timeout, seed=s.seed, space=s.automl_space,
+            n_jobs=s.n_jobs, progress=log,
+        )
+        steps = " -> ".join(type(step).__name__ for _, step in result.best_pipeline.steps)
+        log(f"search done: {result.n_ok} trials ok, {result.n_failed} failed "
+            f"({result.stopped}); best {steps}, valid MAE {result.best_loss:.4f}")
+        details = {
+            "best": repr(result.best_pipeline).replace("\n", " "),
+            "best_summary": steps,
+            "search_valid_mae": result.best_loss,
+            "search_seconds": result.seconds,
+            "trials_ok": result.n_ok,
+            "trials_failed": result.n_failed,
+            "stopped": result.stopped,
+            "trials": result.trials,
+        }
+        return result.best_pipeline, details, None
+
+    def fit(self, template, X_tr, y_tr, X_va, y_va, label, log, verbose):
+        model = clone(template)
+        with warnings.catch_warnings(), _thread_limit(self.settings.n_jobs):
+            warnings.simplefilter("ignore", category=FutureWarning)
+            warnings.simplefilter("ignore", category=DeprecationWarning)
+            model.fit(X_tr, y_tr)
+        return model, {}
+
+
+class TradMLRunner(ModelRunner):
+    def config(self) -> dict:
+        s = self.settings
+        return {"grid": s.tradml_grid, "seed": s.seed, "n_jobs": s.n_jobs}
+
+    def prepare(self, X_tr, y_tr, X_va, y_va, log):
+        from .tradml import holdout_grid_search, tradml_param_grid
+
+        s = self.settings
+        grid = tradml_param_grid(s.tradml_grid, seed=s.seed, n_jobs=s.n_jobs)
+        with _thread_limit(s.n_jobs):
+            result = holdout_grid_search(grid, X_tr, y_tr, X_va, y_va, progress=log)
+        log(f"search done: best {result.description}, valid MAE {result.best_loss:.4f}")
+        details = {
+            "best": result.description,
+            "best_summary": result.description,
+            "search_valid_mae": result.best_loss,
+            "search_seconds": result.seconds,
+            "candidates": result.candidates,
+        }
+        template = clone(result.best_estimator)
+        return template, details, result.best_estimator
+
+    def fit(self, template, X_tr, y_tr, X_va, y_va, label, log, verbose):
+        model = clone(template)
+        with _thread_limit(self.settings.n_jobs):
+            model.fit(X_tr, y_tr)
+        return model, {}
+
+
+class NetworkRunner(ModelRunner):
+    is_network = True
+
+    def estimator_class(self):
+        import skmatnet
+
+        return getattr(skmatnet, NETWORK_ESTIMATORS[self.name])
+
+    def estimator_params(self) -> dict:
+        s = self.settings
+        cls = self.estimator_class()
+        params: dict[str, Any] = cls._get_test_params() if s.tiny else {}
+        params.update(random_state=s.seed, device=s.device, verbose=0)
+        for key in ("max_epochs", "patience", "batch_size", "lr"):
+            value = getattr(s, key)
+            if value is not None:
+                params[key] = value
+        return params
+
+    def config(self) -> dict:
+        s = self.settings
+        params = {k: v for k, v in self.estimator_params().items() if k != "verbose"}
+        return {"estimator": NETWORK_ESTIMATORS[self.name],
+                "params": {k: (list(v) if isinstance(v, tuple) else v)
+                           for k, v in sorted(params.items())},
+                "max_time": s.max_time}
+
+    def prepare(self, X_tr, y_tr, X_va, y_va, log):
+        estimator = self.estimator_class()(**self.estimator_params())
+        return estimator, {}, None
+
+    def fit(self, template, X_tr, y_tr, X_va, y_va, label, log, verbose):
+        from ._callbacks import EpochProgress, TimeBudget
+
+        model = clone(template)
+        max_time = self.settings.max_time
+        tag = self.name + (f" {label}" if label else "")
+        callbacks: list = [("benchmark_progress",
+                            EpochProgress(tag, model.max_epochs, enabled=verbose))]
+        budget = None
+        if max_time is not None:
+            if "max_time" in model.get_params():
+                model.set_params(max_time=max_time)
+            else:
+                budget = TimeBudget(max_time)
+                callbacks.append(("benchmark_time_budget", budget))
+        model.set_params(callbacks=callbacks)
+        start = time.monotonic()
+        model.fit(X_tr, y_tr, X_val=X_va, y_val=y_va)
+        seconds = time.monotonic() - start
+        if (budget is not None and getattr(budget, "fired_", False)) or (
+            budget is None and max_time is not None and seconds >= max_time
+        ):
+            stopped = "time budget"
+        elif model.n_epochs_ >= model.max_epochs:
+            stopped = "epoch limit"
+        else:
+            stopped = "early stopping"
+        details = {"epochs": int(model.n_epochs_),
+                   "best_epoch": None if model.best_epoch_ is None else int(model.best_epoch_),
+                   "stopped": stopped}
+        log(f"{label + ': ' if label else ''}{model.n_epochs_} epochs ({stopped}), best epoch "
+            f"{model.best_epoch_} ({seconds:.0f} s)")
+        return model, details
+
+
+def get_runner(name: str, settings: ModelSettings) -> ModelRunner:
+    """The runner for a model name (see :data:`MODEL_NAMES`)."""
+    if name == "automl":
+        return AutoMLRunner(name, settings)
+    if name == "tradml":
+        return TradMLRunner(name, settings)
+    if name in NETWORK_ESTIMATORS:
+        return NetworkRunner(name, settings)
+    raise BenchmarkError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")

@@ -1,0 +1,363 @@
+"""What a benchmark writes: the table (terminal, Markdown, CSV), charts and the environment.
+
+Files are written atomically (a temporary file renamed into place), so an
+interrupted run never leaves a half-written result behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .published import SOURCES
+
+__all__ = [
+    "TABLE_COLUMNS",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "bubble_chart",
+    "environment_record",
+    "format_markdown",
+    "format_text_table",
+    "parity_plot",
+]
+
+#: Columns of ``results.csv``, in order.
+TABLE_COLUMNS = [
+    "model", "variant", "test_mae", "test_rmse", "test_r2", "val_mae", "train_time_s",
+    "predict_time_s", "n_parameters", "epochs", "best_epoch", "ensemble_std",
+    "paper_mae", "paper_train_time_s", "paper_source", "n_train", "n_val", "n_test", "details",
+]
+
+# Columns of the human-readable tables: (column, heading, format).
+_SHOWN = [
+    ("model", "model", "s"),
+    ("test_mae", "test MAE", ".4f"),
+    ("paper_mae", "paper MAE", ".3f"),
+    ("test_rmse", "test RMSE", ".4f"),
+    ("test_r2", "test R²", ".3f"),
+    ("train_time_s", "train time (s)", ",.0f"),
+    ("paper_train_time_s", "paper train time (s)", ",.0f"),
+    ("predict_time_s", "predict time (s)", ".2f"),
+    ("n_parameters", "parameters", ",d"),
+    ("epochs", "epochs", "d"),
+]
+
+
+def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def _cell(value: Any, fmt: str) -> str:
+    if _missing(value):
+        return "–"
+    if fmt == "s":
+        return str(value)
+    if fmt.endswith("d"):
+        value = int(value)
+    return format(value, fmt)
+
+
+def format_text_table(table: pd.DataFrame) -> str:
+    """The results as an aligned plain-text table, for the terminal."""
+    headings = [heading for _, heading, _ in _SHOWN]
+    rows = [[_cell(record.get(col), fmt) for col, _, fmt in _SHOWN]
+            for record in table.to_dict("records")]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(headings)]
+    lines = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w)
+                       for i, (h, w) in enumerate(zip(headings, widths, strict=True)))]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                               for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+    return "\n".join(lines)
+
+
+def format_markdown(
+    table: pd.DataFrame,
+    *,
+    title: str,
+    summary: Sequence[str],
+    notes: Sequence[str] = (),
+) -> str:
+    """The results as a Markdown page: title, summary lines, table, sources, notes."""
+    headings = [heading for _, heading, _ in _SHOWN]
+    lines = [f"# {title}", ""]
+    lines += [*summary, ""]
+    lines.append("| " + " | ".join(headings) + " |")
+    lines.append("|" + "|".join(":---" if i == 0 else "---:" for i in range(len(headings))) + "|")
+    for record in table.to_dict("records"):
+        cells = [_cell(record.get(col), fmt) for col, _, fmt in _SHOWN]
+        lines.append("| " + " | ".join(cells) + " |")
+    sources = [s for s in dict.fromkeys(table.get("paper_source", pd.Series(dtype=object)))
+               if isinstance(s, str) and s]
+    if sources:
+        lines.append("")
+        lines.append("Published numbers: " + "; ".join(SOURCES.get(s, s) for s in sources) + ".")
+    if notes:
+        lines += ["", *notes]
+    return "\n".join(lines) + "\n"
+
+
+def _figure(width: float = 6.4, height: float = 4.8):
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # checked before a run starts; kept for direct callers
+        raise ImportError(
+            "matplotlib is needed for the charts: pip install 'skmatnet[plot]'"
+        ) from exc
+    return Figure(figsize=(width, height), dpi=100)
+
+
+def bubble_chart(
+    table: pd.DataFrame,
+    path: str | os.PathLike,
+    *,
+    title: str = "",
+    units: str = "",
+    published: Sequence[tuple[str, float, float]] = (),
+) -> None:
+    """Training time against test MAE, bubble area proportional to the parameter count.
+
+    Like Figure 2 of the BRNet paper. Models with an unknown parameter count
+    get the smallest bubble; published (time, MAE) points are drawn as hollow
+    diamonds.
+
+    Parameters
+    ----------
+    table : DataFrame
+        With columns ``model``, ``train_time_s``, ``test_mae``, ``n_parameters``.
+    path : path-like
+        PNG file to write.
+    title, units : str
+        Chart title and the target's units.
+    published : sequence of (label, seconds, mae)
+        Published points to add.
+    """
+    fig = _figure(7.0, 5.0)
+    ax = fig.add_subplot()
+    frame = table.dropna(subset=["train_time_s", "test_mae"])
+    params = pd.to_numeric(frame["n_parameters"], errors="coerce").to_numpy(dtype=float)
+    largest = np.nanmax(params) if np.isfinite(params).any() else 1.0
+    sizes = 40 + 1600 * np.sqrt(np.nan_to_num(params, nan=0.0) / max(largest, 1.0))
+    times = np.maximum(frame["train_time_s"].to_numpy(dtype=float), 1e-3)
+    maes = frame["test_mae"].to_numpy(dtype=float)
+    colors = [f"C{i % 10}" for i in range(len(frame))]
+    ax.scatter(times, maes, s=sizes, c=colors, alpha=0.55, edgecolors="black", linewidths=0.6)
+    for name, x, y_ in zip(frame["model"], times, maes, strict=True):
+        ax.annotate(str(name), (x, y_), textcoords="offset points", xytext=(6, 6), fontsize=8)
+    if published:
+        px = [max(p[1], 1e-3) for p in published]
+        py = [p[2] for p in published]
+        ax.scatter(px, py, marker="D", s=40, facecolors="none", edgecolors="gray",
+                   label="published")
+        for label, x, y_ in published:
+            ax.annotate(label, (x, y_), textcoords="offset points", xytext=(6, -10),
+                        fontsize=7, color="gray")
+        ax.legend(loc="best", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("training time (s, log scale)")
+    ax.set_ylabel(f"test MAE{f' ({units})' if units else ''}")
+    ax.set_title(title or "training time vs test MAE (bubble area ~ parameters)", fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(_tmp_png(path), format="png")
+    _commit_png(path)
+
+
+def parity_plot(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    path: str | os.PathLike,
+    *,
+    title: str = "",
+    units: str = "",
+) -> None:
+    """Predicted against true values of the test rows, with the diagonal.
+
+    Parameters
+    ----------
+    y_true, y_pred : ndarray
+        Test targets and predictions.
+    path : path-like
+        PNG file to write.
+    title, units : str
+        Chart title and the target's units.
+    """
+    y_true = np.asarray(y_true, dtype=float)
+    y_pred = np.asarray(y_pred, dtype=float)
+    fig = _figure(5.0, 5.0)
+    ax = fig.add_subplot()
+    ax.scatter(y_true, y_pred, s=4, alpha=0.4, edgecolors="none")
+    both = np.concatenate([y_true, y_pred])
+    both = both[np.isfinite(both)]
+    low, high = (float(both.min()), float(both.max())) if len(both) else (0.0, 1.0)
+    pad = 0.03 * (high - low or 1.0)
+    ax.plot([low - pad, high + pad], [low - pad, high + pad], color="black", linewidth=0.8)
+    ax.set_xlim(low - pad, high + pad)
+    ax.set_ylim(low - pad, high + pad)
+    ax.set_aspect("equal")
+    suffix = f" ({units})" if units else ""
+    ax.set_xlabel(f"true{suffix}")
+    ax.set_ylabel(f"predicted{suffix}")
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(_tmp_png(path), format="png")
+    _commit_png(path)
+
+
+def _tmp_png(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.with_name(f".{path.name}.tmp")
+
+
+def _commit_png(path: str | os.PathLike) -> None:
+    path = Path(path)
+    os.replace(path.with_name(f".{path.name}.tmp"), path)
+
+
+# ---------------------------------------------------------------------------
+# Environment record
+# ---------------------------------------------------------------------------
+
+
+def _version(distribution: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return None
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _git_state() -> dict:
+    root = Path(__file__).resolve().parents[2]
+    state: dict[str, Any] = {"commit": None, "dirty": None}
+    if not (root / ".git").exists():
+        return state
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"],
+                                capture_output=True, text=True, timeout=10)
+        if commit.returncode == 0:
+            state["commit"] = commit.stdout.strip()
+            status = subprocess.run(["git", "-C", str(root), "status", "--porcelain"],
+                                    capture_output=True, text=True, timeout=10)
+            if status.returncode == 0:
+                state["dirty"] = bool(status.stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return state
+
+
+def environment_record(*, uses_torch: bool, device: str) -> dict:
+    """Versions, machine and device, for reproducing a run.
+
+    Parameters
+    ----------
+    uses_torch : bool
+        Whether networks ran (then torch is imported to describe the device).
+    device : str
+        The requested device (``"auto"``, ``"cpu"``, ``"cuda"``...).
+
+    Returns
+    -------
+    dict
+    """
+    import skmatnet
+
+    record: dict[str, Any] = {
+        "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu": _cpu_name(),
+        "cpu_count": os.cpu_count(),
+        "versions": {
+            "skmatnet": skmatnet.__version__,
+            **{name: _version(dist) for name, dist in [
+                ("numpy", "numpy"), ("scipy", "scipy"), ("pandas", "pandas"),
+                ("scikit-learn", "scikit-learn"), ("torch", "torch"), ("skorch", "skorch"),
+                ("hyperopt", "hyperopt"), ("hyperopt-sklearn", "hyperopt-sklearn"),
+                ("matplotlib", "matplotlib"), ("joblib", "joblib"),
+            ]},
+        },
+        "requested_device": device,
+        "git": _git_state(),
+        "argv": list(sys.argv),
+    }
+    if uses_torch:
+        import torch
+
+        from ..estimators import resolve_device
+
+        resolved = str(resolve_device(device))
+        record["device"] = resolved
+        record["torch_threads"] = torch.get_num_threads()
+        record["cuda_available"] = bool(torch.cuda.is_available())
+        record["gpu"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    else:
+        record["device"] = "cpu"
+    return record
+
+
+def to_json(payload: Any) -> str:
+    """JSON text of ``payload`` (numpy scalars and paths converted)."""
+
+    def default(value: Any) -> Any:
+        if isinstance(value, np.integer):
+            return int(value)
+        if isinstance(value, np.floating):
+            return float(value)
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        if isinstance(value, Path):
+            return str(value)
+        return repr(value)
+
+    return json.dumps(payload, indent=2, default=default, allow_nan=True) + "\n"

@@ -1,0 +1,243 @@
+"""The ``skmatnet`` command line (also ``python -m skmatnet``).
+
+``skmatnet benchmark DATA`` runs :func:`skmatnet.benchmark.run_benchmark`:
+AutoML, a traditional-ML grid search and deep networks on one dataset, with a
+published protocol, and writes the comparison table, charts, fitted models and
+an environment record. See ``skmatnet benchmark --help``.
+
+Errors are reported as one line, ``skmatnet: error: ...``, on stderr, with exit
+status 1 (2 for bad command-line usage, 130 after Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import textwrap
+from collections.abc import Sequence
+
+__all__ = ["build_parser", "main"]
+
+_EXAMPLES = """\
+examples:
+  skmatnet benchmark jarvis_formation_energy --quick
+  skmatnet benchmark jarvis_formation_energy --models automl,tradml,brnet --max-time 600
+  skmatnet benchmark my_data.csv --formula-column composition --target-column band_gap
+  skmatnet benchmark jarvis_formation_energy --protocol tatis --folds 10 --models brnet
+  skmatnet benchmark jarvis_formation_energy --resume     # continue an interrupted run
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the one-line error format of the rest of the command."""
+
+    def error(self, message: str):
+        self.exit(2, f"skmatnet: error: {message} (see '{self.prog} --help')\n")
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _fail(message: object, status: int = 1) -> int:
+    print(f"skmatnet: error: {_one_line(message)}", file=sys.stderr)
+    return status
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``skmatnet`` argument parser (subcommand ``benchmark``)."""
+    from . import __version__
+
+    parser = _Parser(prog="skmatnet", description="Deep networks for materials-property "
+                     "prediction as scikit-learn estimators.")
+    parser.add_argument("--version", action="version", version=f"skmatnet {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    bench = commands.add_parser(
+        "benchmark",
+        help="compare deep networks with AutoML and classic models on one dataset",
+        description=textwrap.fill(
+            "Compare deep networks with the best AutoML / classic model on one dataset: split "
+            "the rows once by a published protocol, train every model on exactly those rows, "
+            "and write results.md, results.csv, bubble.png, parity_<model>.png, "
+            "models/<model>.joblib, predictions/<model>.csv, split.csv and environment.json. "
+            "Each finished model is saved at once: after Ctrl-C or a crash, re-run the same "
+            "command with --resume to continue."
+        ),
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    bench.add_argument("data", metavar="DATA",
+                       help="a dataset name (jarvis_formation_energy, jarvis_optb88vdw_bandgap, "
+                            "mp_formation_energy, oqmd_formation_enthalpy, oqmd_bandgap) or a "
+                            "CSV file with a formula and a target column")
+    what = bench.add_argument_group("what to run")
+    what.add_argument("--models", nargs="+", metavar="MODEL",
+                      help="models, space- or comma-separated: automl tradml elemnet irnet bnet "
+                           "brnet fcmnr fcunet, or 'all' (default: automl tradml elemnet irnet "
+                           "bnet brnet)")
+    what.add_argument("--protocol", choices=("brnet", "tatis"), default="brnet",
+                      help="brnet: 81:9:10 stratified split, early stopping on the 9%%; tatis: "
+                           "90:10 split and K-fold CV on the 90%% (default: brnet)")
+    what.add_argument("--quick", action="store_true",
+                      help="a real but small run (networks 30 s each, AutoML 25 trials in 60 s, "
+                           "quick trad. ML grid, 3 folds): a few minutes on 2 CPU cores")
+    what.add_argument("--output", metavar="DIR",
+                      help="output directory (default: benchmark_results/<data>_<protocol>)")
+    what.add_argument("--resume", action="store_true",
+                      help="keep the models already finished in DIR with the same settings and "
+                           "run only the others (without it earlier results in DIR are deleted)")
+    what.add_argument("--seed", type=int, default=1234567,
+                      help="seed of the split, subsampling, networks and searches "
+                           "(default: 1234567)")
+    what.add_argument("--folds", type=_positive_int, metavar="K",
+                      help="folds of the tatis protocol (default: 10; 3 with --quick)")
+    data = bench.add_argument_group("data")
+    data.add_argument("--formula-column", default="formula", metavar="NAME",
+                      help="formula column of a CSV file (default: formula)")
+    data.add_argument("--target-column", default="target", metavar="NAME",
+                      help="target column of a CSV file (default: target)")
+    data.add_argument("--dedupe", choices=("min", "mean", "none"), default="min",
+                      help="one row per composition: lowest value (the BRNet protocol), mean, "
+                           "or keep all rows (default: min)")
+    data.add_argument("--max-rows", type=_positive_int, metavar="N",
+                      help="use a random subset of N rows, drawn after deduplication and before "
+                           "splitting (for trials and tests; not comparable with papers)")
+    nets = bench.add_argument_group("networks")
+    nets.add_argument("--device", default="auto",
+                      help="auto (CUDA when available), cpu or cuda (default: auto)")
+    nets.add_argument("--max-epochs", type=_positive_int, metavar="N",
+                      help="epoch limit (default: 3000, the BRNet code's; 50 with --quick)")
+    nets.add_argument("--max-time", type=_positive_float, metavar="SECONDS",
+                      help="wall-clock budget per network (per fold with tatis): stop after the "
+                           "epoch that passes it, keeping the best epoch (default: none; 30 with "
+                           "--quick)")
+    nets.add_argument("--patience", type=_positive_int, metavar="N",
+                      help="early-stopping patience (default: 100 for BRNet/BNet, 200 others)")
+    nets.add_argument("--batch-size", type=_positive_int, metavar="N",
+                      help="training batch size (default: 32)")
+    nets.add_argument("--lr", type=_positive_float, help="Adam learning rate (default: 1e-4)")
+    nets.add_argument("--tiny", action="store_true",
+                      help="tiny networks (the test-suite settings), for smoke tests")
+    base = bench.add_argument_group("baselines")
+    base.add_argument("--automl-evals", type=_positive_int, metavar="N",
+                      help="AutoML trials (default: 50; 25 with --quick)")
+    base.add_argument("--automl-time", type=_positive_float, metavar="SECONDS",
+                      help="AutoML search budget: no trial starts after it (default: none; 60 "
+                           "with --quick)")
+    base.add_argument("--automl-trial-timeout", type=_positive_float, metavar="SECONDS",
+                      help="seconds before one AutoML trial is stopped and counted as failed "
+                           "(default: 300; 15 with --quick)")
+    base.add_argument("--automl-space", choices=("any", "all"), default="any",
+                      help="hpsklearn any_regressor x any_preprocessing, or all regressors "
+                           "(default: any)")
+    base.add_argument("--tradml-grid", choices=("quick", "default", "full"),
+                      help="trad. ML grid: quick, default, or full (adds SVR, slow) "
+                           "(default: default; quick with --quick)")
+    base.add_argument("--n-jobs", type=_positive_int, default=1, metavar="N",
+                      help="processes/threads of the forests, kNN and AutoML regressors "
+                           "(default: 1)")
+    out = bench.add_argument_group("output")
+    out.add_argument("--no-plots", action="store_true", help="skip the PNG charts")
+    out.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    out.add_argument("--traceback", action="store_true",
+                     help="show the full traceback of an unexpected error")
+    bench.set_defaults(handler=_benchmark)
+    return parser
+
+
+def _benchmark(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .benchmark import BenchmarkError, BenchmarkInterrupted, run_benchmark
+    from .datasets import DatasetError
+    from .featurizer import FormulaError
+
+    command = "skmatnet " + shlex.join(argv)
+    try:
+        result = run_benchmark(
+            args.data, models=args.models, protocol=args.protocol, output_dir=args.output,
+            quick=args.quick, resume=args.resume, seed=args.seed, n_folds=args.folds,
+            max_rows=args.max_rows, formula_column=args.formula_column,
+            target_column=args.target_column,
+            dedupe=None if args.dedupe == "none" else args.dedupe, device=args.device,
+            max_epochs=args.max_epochs, max_time=args.max_time, patience=args.patience,
+            batch_size=args.batch_size, lr=args.lr, tiny=args.tiny,
+            automl_evals=args.automl_evals, automl_time=args.automl_time,
+            automl_trial_timeout=args.automl_trial_timeout, automl_space=args.automl_space,
+            tradml_grid=args.tradml_grid, n_jobs=args.n_jobs, plots=not args.no_plots,
+            verbose=not args.quiet, command=command,
+        )
+    except BenchmarkInterrupted as exc:
+        partial = exc.result
+        if len(partial.table):
+            print(partial.to_text())
+        print(f"skmatnet: interrupted: {len(partial.finished)} of {len(partial.models)} models "
+              f"finished, results in {partial.output_dir}; run the same command with --resume "
+              "to continue", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("skmatnet: interrupted", file=sys.stderr)
+        return 130
+    except BenchmarkError as exc:
+        if exc.result is not None and len(exc.result.table):
+            print(exc.result.to_text())
+        return _fail(exc)
+    except (DatasetError, FormulaError) as exc:
+        return _fail(exc)
+    except (OSError, ValueError, ImportError, MemoryError) as exc:
+        if args.traceback:
+            raise
+        return _fail(f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        if args.traceback:
+            raise
+        return _fail(f"unexpected {type(exc).__name__}: {exc} (run again with --traceback for "
+                     "the details)")
+    print(result.to_text())
+    print(f"\nResults in {result.output_dir}/: results.md, results.csv, bubble.png, parity_*.png, "
+          "models/, predictions/, environment.json")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``skmatnet`` command; return its exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        parser.print_help(sys.stderr)
+        return 2
+    return args.handler(args, argv)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

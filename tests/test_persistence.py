@@ -1,0 +1,405 @@
+"""save_model / load_model: exact round trips, and files that cannot run code or mislead."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import pickle
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import GradientNormClipping
+
+import skmatnet
+from skmatnet import (
+    BNetRegressor,
+    BRNetRegressor,
+    ElementFractionTransformer,
+    ElemNetRegressor,
+    FCMnRRegressor,
+    FCUNetRegressor,
+    IRNetRegressor,
+    ModelFileError,
+    load_dataset,
+    load_model,
+    save_model,
+)
+from skmatnet import persistence as persistence_module
+
+ESTIMATORS = [ElemNetRegressor, IRNetRegressor, BNetRegressor, BRNetRegressor,
+              FCMnRRegressor, FCUNetRegressor]
+
+
+def small(cls=BRNetRegressor, **overrides):
+    return cls(**{**cls._get_test_params(), "max_epochs": 2, **overrides})
+
+
+@pytest.fixture(scope="module")
+def jarvis():
+    formulas, y = load_dataset("jarvis_formation_energy", return_X_y=True)
+    rows = np.random.default_rng(1).choice(len(y), size=400, replace=False)
+    formulas, y = formulas.to_numpy(dtype=object)[rows], y[rows]
+    return formulas, ElementFractionTransformer().fit_transform(formulas), y
+
+
+@pytest.fixture(scope="module")
+def fitted_pipeline(jarvis):
+    formulas, _, y = jarvis
+    return Pipeline([("ef", ElementFractionTransformer()), ("net", small())]).fit(formulas, y)
+
+
+@pytest.fixture
+def saved(fitted_pipeline, tmp_path):
+    return save_model(fitted_pipeline, tmp_path / "model.skmatnet")
+
+
+def members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def rewrite(path: Path, **changes) -> None:
+    """Replace archive members (bytes, or a function of the old bytes)."""
+    contents = members(path)
+    for name, change in changes.items():
+        name = name.replace("_", ".", 1) if name in ("config_json", "weights_pt") else name
+        contents[name] = change(contents.get(name)) if callable(change) else change
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in contents.items():
+            archive.writestr(name, data)
+
+
+def edit_config(path: Path, edit) -> None:
+    def change(data):
+        config = json.loads(data)
+        edit(config)
+        return json.dumps(config).encode()
+    rewrite(path, config_json=change)
+
+
+# ---------------------------------------------------------------------------
+# Round trips
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
+def test_every_estimator_round_trips_exactly(cls, jarvis, tmp_path):
+    _, X, y = jarvis
+    net = small(cls).fit(X, y)
+    path = save_model(net, tmp_path / "net.skmatnet")
+    loaded = load_model(path)
+    assert type(loaded) is cls
+    np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
+    assert loaded.get_params(deep=False) == net.get_params(deep=False)
+    for name in ("n_features_in_", "n_outputs_", "_y_is_1d_", "n_epochs_", "best_epoch_"):
+        assert getattr(loaded, name) == getattr(net, name), name
+    assert loaded.history_[:, "valid_loss"] == net.history_[:, "valid_loss"]
+    assert not loaded.module_.training
+
+    contents = members(path)
+    assert set(contents) == {"config.json", "weights.pt"}
+    config = json.loads(contents["config.json"])
+    assert config["format_version"] == persistence_module.FORMAT_VERSION
+    assert config["estimator"]["class"] == f"skmatnet.{cls.__name__}"
+    assert config["weights_sha256"] == hashlib.sha256(contents["weights.pt"]).hexdigest()
+    assert set(config["versions"]) >= {"skmatnet", "torch", "numpy", "python"}
+    state = torch.load(io.BytesIO(contents["weights.pt"]), weights_only=True)
+    assert all(t.device.type == "cpu" for t in state.values())
+
+
+def test_pipeline_round_trip_with_dataframes(jarvis, tmp_path):
+    formulas, _, y = jarvis
+    frame = pd.DataFrame({"jid": np.arange(len(y)), "formula": formulas})
+    ef = ElementFractionTransformer(formula_column="formula").set_output(transform="pandas")
+    model = Pipeline([("ef", ef), ("net", small(IRNetRegressor, lr_schedule="plateau"))])
+    model.fit(frame, np.column_stack([y, -y]))
+    loaded = load_model(save_model(model, tmp_path / "pipe.skmatnet"))
+    assert [name for name, _ in loaded.steps] == ["ef", "net"]
+    np.testing.assert_array_equal(loaded.predict(frame), model.predict(frame))
+    assert list(loaded["ef"].feature_names_in_) == ["jid", "formula"]
+    assert list(loaded["net"].feature_names_in_) == list(skmatnet.ELEMENTS)
+    assert loaded["net"].n_outputs_ == 2 and loaded["net"].lr_schedule == "plateau"
+    with pytest.raises(ValueError, match="feature names"):
+        loaded.predict(frame.rename(columns={"formula": "comp"}))
+
+
+def test_unusual_parameter_values_round_trip(jarvis, tmp_path):
+    """inf (no JSON literal), paths (written as text), dicts and nested tuples."""
+    _, X, y = jarvis
+    net = small(FCUNetRegressor).fit(X, y)
+    net.set_params(max_time=float("inf"), checkpoint_dir=tmp_path / "ck",
+                   lr_schedule={"patience": 3, "factor": 0.5})
+    loaded = load_model(save_model(net, tmp_path / "net.skmatnet"))
+    assert loaded.max_time == float("inf")
+    assert loaded.checkpoint_dir == str(tmp_path / "ck")
+    assert loaded.lr_schedule == {"patience": 3, "factor": 0.5}
+    assert loaded.module__encoder_widths == ((16, 16), (8,), (4,))
+    np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
+
+
+def test_loaded_model_is_an_ordinary_estimator(saved, jarvis):
+    formulas, X, y = jarvis
+    loaded = load_model(saved)
+    assert loaded["net"].set_params(max_epochs=1).fit(X, y).n_epochs_ == 1
+    assert loaded.predict(formulas).shape == (len(y),)
+
+
+def test_load_leaves_the_global_rng_alone(saved):
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    load_model(saved)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_cuda_saved_model_loads_on_cpu(jarvis, tmp_path, monkeypatch):
+    """A model saved with device='cuda' on a GPU machine loads on one without."""
+    _, X, y = jarvis
+    net = small().fit(X, y)
+    expected = net.predict(X)
+    for requested in ("cuda", "auto"):
+        net.__dict__["device"] = requested  # as trained on a GPU
+        path = save_model(net, tmp_path / f"{requested}.skmatnet")
+        with monkeypatch.context() as patch:
+            patch.setattr(torch.cuda, "is_available", lambda: False)
+            if requested == "cuda":
+                with pytest.warns(UserWarning, match="CUDA is not available: loading on the CPU"):
+                    loaded = load_model(path)
+                assert loaded.get_params()["device"] == "cpu"
+            else:
+                loaded = load_model(path)
+                assert loaded.get_params()["device"] == "auto"
+            np.testing.assert_array_equal(loaded.predict(X), expected)
+            assert next(loaded.module_.parameters()).device.type == "cpu"
+    assert load_model(path, device="cpu").get_params()["device"] == "cpu"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_model_trained_on_gpu_loads_on_cpu(jarvis, tmp_path, monkeypatch):
+    _, X, y = jarvis
+    net = small(device="cuda").fit(X, y)
+    assert next(net.module_.parameters()).device.type == "cuda"
+    on_gpu = net.predict(X)
+    path = save_model(net, tmp_path / "gpu.skmatnet")
+    np.testing.assert_array_equal(load_model(path).predict(X), on_gpu)
+    with monkeypatch.context() as patch:
+        patch.setattr(torch.cuda, "is_available", lambda: False)
+        with pytest.warns(UserWarning, match="CUDA is not available"):
+            on_cpu = load_model(path)
+    assert next(on_cpu.module_.parameters()).device.type == "cpu"
+    np.testing.assert_allclose(on_cpu.predict(X), on_gpu, rtol=1e-4, atol=1e-5)
+
+
+def test_joblib_round_trip_still_supported(fitted_pipeline, jarvis, tmp_path):
+    formulas = jarvis[0]
+    joblib.dump(fitted_pipeline, tmp_path / "model.joblib")
+    loaded = joblib.load(tmp_path / "model.joblib")
+    np.testing.assert_array_equal(loaded.predict(formulas), fitted_pipeline.predict(formulas))
+
+
+def test_save_is_atomic_and_overwrites(fitted_pipeline, tmp_path):
+    path = tmp_path / "model.skmatnet"
+    path.write_bytes(b"old")
+    save_model(fitted_pipeline, path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.skmatnet"]
+    assert zipfile.is_zipfile(path)
+
+
+# ---------------------------------------------------------------------------
+# What cannot be saved safely is refused when saving
+# ---------------------------------------------------------------------------
+
+
+def test_save_refuses_what_json_cannot_hold(jarvis, tmp_path):
+    _, X, y = jarvis
+    path = tmp_path / "x.skmatnet"
+    with pytest.raises(ValueError, match="unfitted BRNetRegressor"):
+        save_model(small(), path)
+    clip = GradientNormClipping(1.0)
+    with pytest.raises(ValueError, match=r"parameter callbacks=\[.*GradientNormClipping.*joblib"):
+        save_model(small(callbacks=[("clip", clip)], max_epochs=1).fit(X, y), path)
+    module = small(max_epochs=1).fit(X, y).module_
+    with pytest.raises(ValueError, match="parameter module="):
+        save_model(BRNetRegressor(module=module, max_epochs=1, device="cpu").fit(X, y), path)
+    cached = Pipeline([("ef", ElementFractionTransformer()), ("net", small(max_epochs=1))],
+                      memory=str(tmp_path / "cache"))
+    cached.fit(jarvis[0], y)
+    with pytest.raises(ValueError, match="memory=None"):
+        save_model(cached, path)
+    shutil.rmtree(tmp_path / "cache")
+    scaled = Pipeline([("scale", StandardScaler()), ("net", small(max_epochs=1))]).fit(X, y)
+    with pytest.raises(ValueError, match="step 'scale' \\(StandardScaler\\)"):
+        save_model(scaled, path)
+
+    class MyNet(BRNetRegressor):
+        pass
+
+    with pytest.raises(ValueError, match="cannot save a MyNet"):
+        save_model(MyNet(**BRNetRegressor._get_test_params()).set_params(max_epochs=1)
+                   .fit(X, y), path)
+    assert not path.exists() and list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------
+# Damaged and tampered files give ModelFileError naming the file
+# ---------------------------------------------------------------------------
+
+
+def load_error(path: Path, match: str) -> ModelFileError:
+    with pytest.raises(ModelFileError, match=match) as info:
+        load_model(path)
+    assert str(path) in str(info.value)
+    assert isinstance(info.value, ValueError) and info.value.path == str(path)
+    return info.value
+
+
+def test_corrupted_weights_fail_the_checksum(saved):
+    def flip(data):
+        data = bytearray(data)
+        data[len(data) // 2] ^= 0xFF
+        return bytes(data)
+    rewrite(saved, weights_pt=flip)
+    load_error(saved, "sha256 mismatch for weights.pt")
+
+
+def test_corrupted_archive_bytes(saved):
+    data = bytearray(saved.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # inside weights.pt: the zip CRC or the sha256 catches it
+    saved.write_bytes(bytes(data))
+    load_error(saved, "corrupt|sha256 mismatch|CRC")
+
+
+@pytest.mark.parametrize("keep", [0, 10, 0.5, 0.99])
+def test_truncated_file(saved, keep):
+    data = saved.read_bytes()
+    saved.write_bytes(data[: int(len(data) * keep) if isinstance(keep, float) else keep])
+    load_error(saved, "not a readable skmatnet model archive")
+
+
+def test_not_a_model_file(tmp_path, fitted_pipeline):
+    other = tmp_path / "other.zip"
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    load_error(other, "the archive has no config.json or weights.pt")
+    with pytest.raises(FileNotFoundError):
+        load_model(tmp_path / "missing.skmatnet")
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (lambda c: c.pop("weights_sha256"), "has no 'weights_sha256'"),
+        (lambda c: c["estimator"]["fitted"].pop("n_outputs_"),
+         "has no fitted attribute 'n_outputs_'"),
+        (lambda c: c.pop("estimator"), "has no 'estimator'"),
+        (lambda c: c.update(format_version=99), "format version 99, newer"),
+        (lambda c: c.update(format="something-else"), "not an skmatnet model configuration"),
+        (lambda c: c.update(kind="notebook"), "unknown kind 'notebook'"),
+        (lambda c: c["estimator"].update({"class": "os.system"}),
+         "estimator class 'os.system', which is not one of"),
+        (lambda c: c["estimator"]["params"].update(criterion={"__class__": "subprocess.Popen"}),
+         "class 'subprocess.Popen', which is not one of"),
+        (lambda c: c["pipeline"]["steps"][0].update({"class": "sklearn.compose.ColumnTransformer"}),
+         "step class 'sklearn.compose.ColumnTransformer'"),
+        (lambda c: c["estimator"]["params"].update(
+            module__stage_widths={"__tuple__": [32, 8, 4]}), "does not fit the network"),
+        (lambda c: c["estimator"]["params"].update(module__no_such_option=3),
+         "cannot be built|invalid parameters"),
+        (lambda c: c["estimator"]["params"].update(not_a_parameter=1),
+         "cannot be built|invalid parameters"),
+        (lambda c: c["estimator"]["fitted"].update(n_features_in_=85), "does not fit the network"),
+        (lambda c: c["estimator"]["fitted"].update(__class__="x"), "unknown fitted attribute"),
+        (lambda c: c["pipeline"]["params"].update(memory="/tmp/evil-cache"),
+         "memory must be null"),
+    ],
+    ids=["no-sha256", "no-fitted-attribute", "no-estimator", "future-format", "wrong-format",
+         "bad-kind", "estimator-class-os.system", "param-class-Popen", "step-class",
+         "widths-changed", "unknown-module-option", "unknown-parameter", "n-features-changed",
+         "unknown-fitted", "pipeline-memory"],
+)
+def test_tampered_config(saved, edit, match):
+    edit_config(saved, edit)
+    load_error(saved, match)
+
+
+def test_config_not_json(saved):
+    rewrite(saved, config_json=b'{"format": "skmatnet-model", ')
+    load_error(saved, "config.json is not valid JSON")
+    rewrite(saved, config_json=b"[1, 2]")
+    load_error(saved, "does not hold a JSON object")
+
+
+# ---------------------------------------------------------------------------
+# Pickles are never executed
+# ---------------------------------------------------------------------------
+
+
+class _Payload:
+    """Creates a marker file when unpickled: stands in for arbitrary code."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")  # torch, on the plain pickle
+@pytest.mark.parametrize("packaging", ["plain-pickle", "torch-save", "state-dict-value"])
+def test_malicious_weights_are_not_executed(saved, tmp_path, packaging):
+    marker = tmp_path / "pwned"
+    if packaging == "plain-pickle":
+        payload = pickle.dumps(_Payload(marker))
+    else:
+        buffer = io.BytesIO()
+        obj = _Payload(marker) if packaging == "torch-save" else {"weight": _Payload(marker)}
+        torch.save(obj, buffer)
+        payload = buffer.getvalue()
+    # A careful attacker also updates the checksum.
+    rewrite(saved, weights_pt=payload)
+    edit_config(saved, lambda c: c.update(weights_sha256=hashlib.sha256(payload).hexdigest()))
+    error = load_error(saved, "weights.pt is not a safe tensor file")
+    assert "UnpicklingError" in str(error) and "weights_only=False" not in str(error)
+    assert not marker.exists()
+
+
+def test_joblib_file_is_refused_without_running_it(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "model.joblib"
+    joblib.dump(_Payload(marker), path)
+    load_error(path, "not a readable skmatnet model archive")
+    assert not marker.exists()
+
+
+# ---------------------------------------------------------------------------
+# Versions
+# ---------------------------------------------------------------------------
+
+
+def test_version_mismatch_warns_with_both_versions(saved, monkeypatch, fitted_pipeline, jarvis):
+    monkeypatch.setattr(skmatnet, "__version__", "9.3.0")
+    with pytest.warns(UserWarning, match=r"saved with skmatnet 0\.1\.0 .* loaded with "
+                                         r"skmatnet 9\.3\.0"):
+        loaded = load_model(saved)
+    np.testing.assert_array_equal(loaded.predict(jarvis[0]), fitted_pipeline.predict(jarvis[0]))
+
+    monkeypatch.setattr(skmatnet, "__version__", "0.1.7")  # same major.minor: silent
+    edit_config(saved, lambda c: c["versions"].update(torch="1.13.1"))
+    current = re.escape(torch.__version__)
+    with pytest.warns(UserWarning, match=rf"torch 1\.13\.1 .* torch {current}"):
+        load_model(saved)
+
+
+def test_same_versions_load_silently(saved, recwarn):
+    load_model(saved)
+    assert not [w for w in recwarn if issubclass(w.category, UserWarning)]

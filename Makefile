@@ -14,17 +14,22 @@ endif
 
 .PHONY: install demo test docs lint bench-featurizer clean
 
+# hyperopt-sklearn (the AutoML baseline) pins an old stack; installed without its pins it
+# runs on the current one (docs/install.md).
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev,automl]"
+	$(PY) -m pip install --quiet --no-deps hyperopt-sklearn==1.1.1
 	touch $@
 
 install: $(VENV)/.installed
 
+# The main job: the quick AutoML vs deep-learning benchmark on real data (a few minutes on
+# 2 CPU cores); results in skmatnet-results/jarvis_formation_energy_brnet/.
 demo: install
-	$(PY) examples/featurize_dataset.py
+	$(VENV)/bin/skmatnet benchmark jarvis_formation_energy --quick
 
 test: install
 	$(PY) -m pytest
@@ -40,3 +45,18 @@ bench-featurizer: install
 
 clean:
 	rm -rf $(VENV) docs/_build .pytest_cache
+
+# The benchmarks of docs/performance.md, one after the other (about 20 minutes on 2 CPU
+# cores; results in benchmarks/results/). Extra flags for every script go in BENCH_ARGS,
+# e.g. `make bench BENCH_ARGS="--threads 1"` on a shared machine.
+BENCH_ARGS ?=
+.PHONY: bench
+bench: install
+	$(PY) benchmarks/featurizer_speed.py
+	$(PY) benchmarks/training_speed.py $(BENCH_ARGS)
+	$(PY) benchmarks/training_speed.py --dataset oqmd_bandgap --networks brnet --batch-sizes 32 --epochs 1 $(BENCH_ARGS)
+	$(PY) benchmarks/prediction_speed.py $(BENCH_ARGS)
+	$(PY) benchmarks/fit_memory.py $(BENCH_ARGS)
+	$(PY) benchmarks/training_options.py $(BENCH_ARGS)
+	$(PY) benchmarks/time_to_accuracy.py $(BENCH_ARGS)
+	$(PY) benchmarks/featurize_once.py $(BENCH_ARGS)

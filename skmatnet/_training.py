@@ -52,31 +52,38 @@ class TensorBatches:
     """
 
     def __init__(self, X: torch.Tensor, y: torch.Tensor | None, batch_size: int, shuffle: bool,
-                 draw_like_dataloader: bool = True):
+                 rows: torch.Tensor | None = None, draw_like_dataloader: bool = True):
         self.X, self.y = X, y
+        self.rows = rows
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.draw_like_dataloader = draw_like_dataloader
 
     def __len__(self) -> int:
-        return -(-len(self.X) // self.batch_size)
+        return -(-self._n() // self.batch_size)
+
+    def _n(self) -> int:
+        return len(self.X) if self.rows is None else len(self.rows)
+
+    def _take(self, index):
+        if self.rows is not None:
+            index = self.rows[index]
+        return self.X[index], None if self.y is None else self.y[index]
 
     def __iter__(self):
-        n, size = len(self.X), self.batch_size
+        n, size = self._n(), self.batch_size
         if self.draw_like_dataloader or self.shuffle:
             torch.empty((), dtype=torch.int64).random_()  # the DataLoader's worker base seed
         if not self.shuffle:
             for start in range(0, n, size):
-                stop = start + size
-                yield self.X[start:stop], None if self.y is None else self.y[start:stop]
+                yield self._take(slice(start, start + size))
             return
         seed = int(torch.empty((), dtype=torch.int64).random_().item())
         generator = torch.Generator()
         generator.manual_seed(seed)
         order = torch.randperm(n, generator=generator).to(self.X.device, non_blocking=True)
         for start in range(0, n, size):
-            index = order[start:start + size]
-            yield self.X[index], None if self.y is None else self.y[index]
+            yield self._take(order[start:start + size])
 
 
 class StoppingEarly(EarlyStopping):

@@ -100,10 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="brnet: 81:9:10 stratified split, early stopping on the 9%%; tatis: "
                            "90:10 split and K-fold CV on the 90%% (default: brnet)")
     what.add_argument("--quick", action="store_true",
-                      help="a real but small run (networks 30 s each, AutoML 25 trials in 60 s, "
+                      help="a real but small run (networks 10 s each, AutoML 25 trials in 60 s, "
                            "quick trad. ML grid, 3 folds): a few minutes on 2 CPU cores")
     what.add_argument("--output", metavar="DIR",
-                      help="output directory (default: benchmark_results/<data>_<protocol>)")
+                      help="output directory (default: skmatnet-results/<data>_<protocol>)")
     what.add_argument("--resume", action="store_true",
                       help="keep the models already finished in DIR with the same settings and "
                            "run only the others (without it earlier results in DIR are deleted)")
@@ -130,13 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
                       help="epoch limit (default: 3000, the BRNet code's; 50 with --quick)")
     nets.add_argument("--max-time", type=_positive_float, metavar="SECONDS",
                       help="wall-clock budget per network (per fold with tatis): stop after the "
-                           "epoch that passes it, keeping the best epoch (default: none; 30 with "
+                           "epoch that passes it, keeping the best epoch (default: none; 10 with "
                            "--quick)")
     nets.add_argument("--patience", type=_positive_int, metavar="N",
                       help="early-stopping patience (default: 100 for BRNet/BNet, 200 others)")
     nets.add_argument("--batch-size", type=_positive_int, metavar="N",
                       help="training batch size (default: 32)")
     nets.add_argument("--lr", type=_positive_float, help="Adam learning rate (default: 1e-4)")
+    nets.add_argument("--threads", type=_positive_int, metavar="N",
+                      help="torch CPU threads (default: one per core; on a machine shared with "
+                           "other busy processes 1 is often much faster)")
     nets.add_argument("--tiny", action="store_true",
                       help="tiny networks (the test-suite settings), for smoke tests")
     base = bench.add_argument_group("baselines")
@@ -183,8 +186,8 @@ def _benchmark(args: argparse.Namespace, argv: Sequence[str]) -> int:
             batch_size=args.batch_size, lr=args.lr, tiny=args.tiny,
             automl_evals=args.automl_evals, automl_time=args.automl_time,
             automl_trial_timeout=args.automl_trial_timeout, automl_space=args.automl_space,
-            tradml_grid=args.tradml_grid, n_jobs=args.n_jobs, plots=not args.no_plots,
-            verbose=not args.quiet, command=command,
+            tradml_grid=args.tradml_grid, n_jobs=args.n_jobs, threads=args.threads,
+            plots=not args.no_plots, verbose=not args.quiet, command=command,
         )
     except BenchmarkInterrupted as exc:
         partial = exc.result

@@ -47,19 +47,20 @@ def resolve_device(device: Any) -> Any:
     return device
 
 
-def _dataset_arrays(dataset) -> tuple[np.ndarray, np.ndarray | None] | None:
-    """The (X, y) arrays behind a skorch Dataset or a Subset of one, if plain arrays."""
-    indices = None
+def _dataset_arrays(dataset):
+    """The plain (X, y) arrays behind a skorch Dataset or a Subset of one, and the Subset's rows.
+
+    A Subset's rows are returned as indices rather than copied out, so the
+    training and validation parts of a split share one copy of the data.
+    """
+    rows = None
     if isinstance(dataset, torch.utils.data.Subset):
-        dataset, indices = dataset.dataset, np.asarray(dataset.indices)
+        dataset, rows = dataset.dataset, np.asarray(dataset.indices)
     if not isinstance(dataset, Dataset) or not isinstance(dataset.X, np.ndarray):
         return None
-    X, y = dataset.X, dataset.y
-    if y is not None and not isinstance(y, np.ndarray):
+    if dataset.y is not None and not isinstance(dataset.y, np.ndarray):
         return None
-    if indices is not None:
-        X, y = X[indices], None if y is None else y[indices]
-    return X, y
+    return dataset, rows
 
 
 class _Tf32:
@@ -475,22 +476,28 @@ class MatNetRegressor(NeuralNetRegressor):
         params = self.get_params_for("iterator_train" if training else "iterator_valid")
         custom = (self.iterator_train if training else self.iterator_valid) is not DataLoader
         custom = custom or not self.fast_path
-        cache = getattr(dataset, "_skmatnet_tensors", None)
-        if cache is None or cache[0] != str(self.device):
-            arrays = None if custom else _dataset_arrays(dataset)
-            if arrays is None:
-                return super().get_iterator(dataset, training=training)
+        found = None if custom else _dataset_arrays(dataset)
+        if found is None:
+            return super().get_iterator(dataset, training=training)
+        base, rows = found
+        device = str(self.device)
+        cache = getattr(base, "_skmatnet_tensors", None)
+        if cache is None or cache[0] != device:
             with warnings.catch_warnings():
                 # Read-only arrays (pandas copy-on-write) are shared, never written to.
                 warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-                X, y = (None if a is None else torch.as_tensor(a).to(self.device) for a in arrays)
-            cache = (str(self.device), X, y)
-            dataset._skmatnet_tensors = cache
+                # On the CPU this shares the arrays' memory; on a GPU it is the one copy.
+                X, y = (None if a is None else torch.as_tensor(a).to(device)
+                        for a in (base.X, base.y))
+            cache = (device, X, y)
+            base._skmatnet_tensors = cache
+        if rows is not None:
+            rows = torch.as_tensor(rows, dtype=torch.int64).to(device)
         batch_size = params.get("batch_size", self.batch_size)
         if batch_size == -1:
-            batch_size = len(cache[1])
+            batch_size = len(cache[1]) if rows is None else len(rows)
         shuffle = bool(params.get("shuffle", False)) and training
-        return TensorBatches(cache[1], cache[2], batch_size, shuffle,
+        return TensorBatches(cache[1], cache[2], batch_size, shuffle, rows=rows,
                              draw_like_dataloader=getattr(self, "_fitting_", False))
 
     def get_split_datasets(self, X, y=None, **fit_params):
@@ -534,7 +541,7 @@ class MatNetRegressor(NeuralNetRegressor):
         self
         """
         restart = not self.warm_start or not self.initialized_
-        return self._train(X, y, X_val, y_val, fit_params, reset=True, seed=True,
+        return self._train(X, y, X_val, y_val, fit_params, reset=True, seed=restart,
                            restart=restart, resume=resume)
 
     def partial_fit(self, X, y, classes=None, X_val=None, y_val=None, **fit_params):
@@ -579,11 +586,16 @@ class MatNetRegressor(NeuralNetRegressor):
             with self._seeded(), self._matmul_precision():
                 if seed:
                     self._seed_everything()
+                else:
+                    self._restore_rng()
                 if restart or resume:
                     self.initialize()
                 if epochs is not None:
                     fit_params = dict(fit_params, epochs=epochs)
-                NeuralNet.partial_fit(self, X, y, **fit_params)
+                try:
+                    NeuralNet.partial_fit(self, X, y, **fit_params)
+                finally:
+                    self._save_rng()
         finally:
             self._validation_data_ = None
             self._resume_state_ = None
@@ -629,6 +641,21 @@ class MatNetRegressor(NeuralNetRegressor):
             "params": json.dumps(params, sort_keys=True),
             "data": _training.data_fingerprint(X, y, X_val, y_val),
         }
+
+    def _save_rng(self) -> None:
+        # The fit runs in a forked random state; keeping where it ended lets the next
+        # partial_fit or warm-started fit continue the sequence instead of replaying it.
+        self._rng_state_ = {"torch": torch.get_rng_state()}
+        if str(self.device).startswith("cuda") and torch.cuda.is_available():
+            self._rng_state_["cuda"] = torch.cuda.get_rng_state(self.device)
+
+    def _restore_rng(self) -> None:
+        saved = getattr(self, "_rng_state_", None)
+        if saved is None:
+            return
+        torch.set_rng_state(saved["torch"])
+        if "cuda" in saved and str(self.device).startswith("cuda") and torch.cuda.is_available():
+            torch.cuda.set_rng_state(saved["cuda"], self.device)
 
     def _seed_everything(self) -> None:
         seed = self.random_state

@@ -303,3 +303,35 @@ def test_warm_start_and_partial_fit_still_continue(jarvis_rows):
         warnings.simplefilter("error")
         net.partial_fit(X, y).partial_fit(X, y)
     assert len(net.history_) == 4 and net.stop_reason_ == "max_epochs"
+
+
+def test_partial_fit_continues_the_random_sequence(jarvis_rows):
+    X, y = jarvis_rows
+    orders = []
+
+    class FirstBatch(Callback):
+        def on_batch_end(self, net, batch=None, training=None, **kwargs):
+            if training and len(orders) < len(net.history):
+                orders.append(batch[1][:8].clone())
+
+    net = small(BRNetRegressor, max_epochs=1, callbacks=[FirstBatch()])
+    net.partial_fit(X, y).partial_fit(X, y).partial_fit(X, y)
+    assert len(orders) == 3
+    assert not torch.equal(orders[1], orders[2])  # not the same shuffle replayed
+    # ...and still reproducible: the same calls on a fresh estimator give the same model.
+    again = small(BRNetRegressor, max_epochs=1)
+    again.partial_fit(X, y).partial_fit(X, y).partial_fit(X, y)
+    np.testing.assert_array_equal(again.predict(X), net.predict(X))
+
+
+def test_split_parts_share_one_copy_of_the_data(jarvis_rows):
+    X, y = jarvis_rows
+    net = small(BRNetRegressor, max_epochs=1).fit(X, y)
+    train, valid = net.get_split_datasets(X, y.astype(np.float32).reshape(-1, 1))
+    net._fitting_ = True
+    train_batches = net.get_iterator(train, training=True)
+    valid_batches = net.get_iterator(valid, training=False)
+    assert train_batches.X is valid_batches.X
+    assert train_batches.X.data_ptr() == train.dataset.X.ctypes.data  # no copy on the CPU
+    rows = torch.cat([train_batches.rows, valid_batches.rows]).sort().values
+    assert torch.equal(rows, torch.arange(len(X)))

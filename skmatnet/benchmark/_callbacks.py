@@ -1,4 +1,4 @@
-"""skorch callbacks of the benchmark: per-epoch progress and a wall-clock budget.
+"""The benchmark's skorch callback: per-epoch progress lines.
 
 A separate module so that importing :mod:`skmatnet.benchmark` does not import torch.
 """
@@ -11,7 +11,7 @@ import time
 import numpy as np
 from skorch.callbacks import Callback
 
-__all__ = ["EpochProgress", "TimeBudget"]
+__all__ = ["EpochProgress"]
 
 
 class EpochProgress(Callback):
@@ -59,28 +59,3 @@ class EpochProgress(Callback):
               f"train {row.get('train_loss', float('nan')):.4f}{valid_text}{best} "
               f"({now - self.start_:.0f} s)", file=sys.stderr, flush=True)
 
-
-class TimeBudget(Callback):
-    """Stop training at the end of the epoch in which ``max_time`` seconds have passed.
-
-    Raises ``KeyboardInterrupt`` as skorch's ``EarlyStopping`` does: skorch
-    then ends training normally, and early stopping restores the weights of
-    the best epoch.
-
-    Parameters
-    ----------
-    max_time : float
-        Wall-clock seconds.
-    """
-
-    def __init__(self, max_time: float):
-        self.max_time = max_time
-
-    def on_train_begin(self, net, **kwargs):
-        self.start_ = time.monotonic()
-        self.fired_ = False
-
-    def on_epoch_end(self, net, **kwargs):
-        if time.monotonic() - self.start_ >= self.max_time:
-            self.fired_ = True
-            raise KeyboardInterrupt

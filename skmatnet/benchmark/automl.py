@@ -226,6 +226,7 @@ def hyperopt_search(
     """
     check_hpsklearn()
     import hyperopt
+    import hyperopt.exceptions
     from hpsklearn import HyperoptEstimator, all_regressors, any_preprocessing, any_regressor
     from hpsklearn.estimator._cost_fn import _cost_fn
 
@@ -352,11 +353,15 @@ def hyperopt_search(
             if time_budget is not None and time.monotonic() - start >= time_budget:
                 stopped = "time_budget"
                 break
-            hyperopt.fmin(
-                objective, space=estimator.space, algo=estimator.algo, trials=estimator.trials,
-                max_evals=len(estimator.trials.trials) + 1, rstate=estimator.rstate,
-                catch_eval_exceptions=False, return_argmin=False, show_progressbar=False,
-            )
+            try:
+                hyperopt.fmin(
+                    objective, space=estimator.space, algo=estimator.algo,
+                    trials=estimator.trials, max_evals=len(estimator.trials.trials) + 1,
+                    rstate=estimator.rstate, catch_eval_exceptions=False, return_argmin=False,
+                    show_progressbar=False,
+                )
+            except hyperopt.exceptions.AllTrialsFailed:
+                pass  # fmin looks up the best trial after each call; none succeeded yet
     seconds = time.monotonic() - start
     if estimator._best_learner is None:
         reasons = sorted({r["failure"] for r in records if r["failure"]})[:3]

@@ -393,38 +393,37 @@ class NetworkRunner(ModelRunner):
         return estimator, {}, None
 
     def fit(self, template, X_tr, y_tr, X_va, y_va, label, log, verbose):
-        from ._callbacks import EpochProgress, TimeBudget
+        from ._callbacks import EpochProgress
 
         model = clone(template)
-        max_time = self.settings.max_time
         tag = self.name + (f" {label}" if label else "")
-        callbacks: list = [("benchmark_progress",
-                            EpochProgress(tag, model.max_epochs, enabled=verbose))]
-        budget = None
-        if max_time is not None:
-            if "max_time" in model.get_params():
-                model.set_params(max_time=max_time)
-            else:
-                budget = TimeBudget(max_time)
-                callbacks.append(("benchmark_time_budget", budget))
-        model.set_params(callbacks=callbacks)
+        model.set_params(
+            callbacks=[("benchmark_progress", EpochProgress(tag, model.max_epochs,
+                                                            enabled=verbose))],
+            max_time=self.settings.max_time,
+        )
         start = time.monotonic()
-        model.fit(X_tr, y_tr, X_val=X_va, y_val=y_va)
+        with warnings.catch_warnings():
+            # On Ctrl-C the benchmark stops and discards this model: no "model is usable" note.
+            warnings.filterwarnings("ignore", message=r".*was interrupted \(KeyboardInterrupt\)")
+            model.fit(X_tr, y_tr, X_val=X_va, y_val=y_va)
         seconds = time.monotonic() - start
-        if (budget is not None and getattr(budget, "fired_", False)) or (
-            budget is None and max_time is not None and seconds >= max_time
-        ):
-            stopped = "time budget"
-        elif model.n_epochs_ >= model.max_epochs:
-            stopped = "epoch limit"
-        else:
-            stopped = "early stopping"
+        stopped = _STOP_REASONS.get(getattr(model, "stop_reason_", None), "unknown")
         details = {"epochs": int(model.n_epochs_),
                    "best_epoch": None if model.best_epoch_ is None else int(model.best_epoch_),
-                   "stopped": stopped}
-        log(f"{label + ': ' if label else ''}{model.n_epochs_} epochs ({stopped}), best epoch "
-            f"{model.best_epoch_} ({seconds:.0f} s)")
+                   "stopped": stopped, "seconds": seconds}
+        log(f"{label + ': ' if label else ''}{model.n_epochs_} epochs (stopped by {stopped}), "
+            f"best epoch {model.best_epoch_} ({seconds:.0f} s)")
         return model, details
+
+
+_STOP_REASONS = {
+    "max_epochs": "epoch limit",
+    "early_stopping": "early stopping",
+    "max_time": "time budget",
+    "interrupted": "interruption",
+    "diverged": "divergence",
+}
 
 
 def get_runner(name: str, settings: ModelSettings) -> ModelRunner:

@@ -54,7 +54,7 @@ __all__ = [
 QUICK_SETTINGS = {
     "n_folds": 3,
     "max_epochs": 50,
-    "max_time": 30.0,
+    "max_time": 10.0,
     "automl_evals": 25,
     "automl_time": 60.0,
     "automl_trial_timeout": 15.0,
@@ -279,7 +279,7 @@ def _run_model(runner, data: BenchmarkData, split: Split, guard: _InterruptGuard
     k = len(models)
     n_train = len(fits[best][1])
     epochs = [epochs_of(i) for i in infos]
-    selected = {"model": name, "variant": f"fold {best + 1} of {k} (lowest validation MAE)",
+    selected = {"model": name, "variant": f"fold {best + 1}/{k}, lowest validation MAE",
                 **_metrics(y_test, predictions[best]), "val_mae": val_maes[best],
                 "train_time_s": train_seconds, "predict_time_s": predict_seconds[best],
                 "n_parameters": n_params[best], "epochs": epochs[best],
@@ -455,6 +455,7 @@ def run_benchmark(
     automl_space: str = "any",
     tradml_grid: str | None = None,
     n_jobs: int = 1,
+    threads: int | None = None,
     plots: bool = True,
     verbose: bool = True,
     command: str | None = None,
@@ -490,9 +491,9 @@ def run_benchmark(
         (``<model>-ensemble``, with the fold spread as uncertainty). The
         baselines search their hyperparameters on the first fold.
     output_dir : path-like or None
-        Default ``benchmark_results/<data name>_<protocol>``.
+        Default ``skmatnet-results/<data name>_<protocol>`` (ignored by git).
     quick : bool, default=False
-        A real but small run: see :data:`QUICK_SETTINGS` (networks 30 s each,
+        A real but small run: see :data:`QUICK_SETTINGS` (networks 10 s each,
         AutoML 25 trials within 60 s, the quick trad. ML grid, 3 folds).
         Explicit arguments override these.
     resume : bool, default=False
@@ -530,7 +531,12 @@ def run_benchmark(
     tradml_grid : {"quick", "default", "full"} or None
         The trad. ML grid (see :func:`skmatnet.benchmark.tradml.tradml_param_grid`).
     n_jobs : int, default=1
-        Processes/threads of the forests, kNN and AutoML regressors.
+        Processes/threads of the forests, kNN, gradient boosting and AutoML
+        regressors.
+    threads : int or None, default=None
+        CPU threads of torch for the networks (``torch.set_num_threads``);
+        ``None`` keeps torch's default, one per core. On a machine shared with
+        other busy processes, 1 is often much faster than several.
     plots : bool, default=True
         Draw ``bubble.png`` and the parity plots (needs matplotlib).
     verbose : bool, default=True
@@ -571,7 +577,8 @@ def run_benchmark(
     for key in ("max_time", "automl_time", "automl_trial_timeout"):
         _check_number(key, resolved[key])
     _check_number("lr", lr)
-    for key, value in (("patience", patience), ("batch_size", batch_size), ("n_jobs", n_jobs)):
+    for key, value in (("patience", patience), ("batch_size", batch_size), ("n_jobs", n_jobs),
+                       ("threads", threads)):
         _check_number(key, value, integer=True)
     from .tradml import TRADML_GRIDS
 
@@ -595,6 +602,16 @@ def run_benchmark(
         tradml_grid=resolved["tradml_grid"], n_jobs=int(n_jobs),
     )
 
+    uses_torch = any(get_runner(n, settings).is_network for n in names)
+    if uses_torch:
+        import torch
+
+        if str(device).startswith("cuda") and not torch.cuda.is_available():
+            raise BenchmarkError(f"device {device!r} was asked for but CUDA is not available; "
+                                 "use --device auto or cpu")
+        if threads is not None:
+            torch.set_num_threads(int(threads))
+
     data_obj = load_benchmark_data(
         data, formula_column=formula_column, target_column=target_column, dedupe=dedupe,
         max_rows=max_rows, seed=int(seed),
@@ -602,14 +619,13 @@ def run_benchmark(
     split = make_split(data_obj, protocol, seed=int(seed), n_folds=int(resolved["n_folds"]))
     split_sha = split.sha256(data_obj)
     out = Path(output_dir) if output_dir is not None else \
-        Path("benchmark_results") / f"{data_obj.name}_{protocol}"
+        Path("skmatnet-results") / f"{data_obj.name}_{protocol}"
     out.mkdir(parents=True, exist_ok=True)
     if not resume:
         _clear_artifacts(out)
     (out / "done").mkdir(exist_ok=True)
     report.atomic_write_text(out / "split.csv", split.to_frame(data_obj).to_csv(index=False))
 
-    uses_torch = any(get_runner(n, settings).is_network for n in names)
     environment = report.environment_record(uses_torch=uses_torch, device=device)
     environment.update(
         command=command or f"run_benchmark({os.fspath(data)!r}, models={names!r}, "

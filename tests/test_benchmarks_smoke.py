@@ -1,0 +1,45 @@
+"""The benchmark scripts still run: each one with ``--smoke`` (tiny sizes, a few seconds).
+
+They run in this process (one import of torch for all of them) and write their
+result files to a temporary directory, never over real results.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from shared_data import needs_data
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+SCRIPTS = ["training_speed", "prediction_speed", "fit_memory", "training_options",
+           "time_to_accuracy", "featurize_once"]
+
+
+@pytest.fixture
+def bench(monkeypatch, tmp_path):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    common = importlib.import_module("_common")
+    monkeypatch.setattr(common, "RESULTS", tmp_path)
+    import torch
+
+    threads = torch.get_num_threads()
+    yield tmp_path
+    torch.set_num_threads(threads)
+
+
+@needs_data
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_benchmark_runs(script, bench, capsys, monkeypatch):
+    module = importlib.import_module(script)
+    monkeypatch.setattr(sys, "argv", [f"benchmarks/{script}.py", "--smoke"])
+    module.main(["--smoke", "--threads", "1", "--device", "cpu"])
+    out = capsys.readouterr().out
+    assert "|---|" in out  # a Markdown table was printed
+    [path] = bench.glob(f"{script}*_smoke.json")  # e.g. fit_memory_small_smoke.json
+    saved = json.loads(path.read_text())
+    assert saved["rows"] and saved["machine"]["torch_threads"] == 1
+    assert saved["setup"]["smoke"] is True

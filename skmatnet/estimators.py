@@ -645,17 +645,18 @@ class MatNetRegressor(NeuralNetRegressor):
     def _save_rng(self) -> None:
         # The fit runs in a forked random state; keeping where it ended lets the next
         # partial_fit or warm-started fit continue the sequence instead of replaying it.
-        self._rng_state_ = {"torch": torch.get_rng_state()}
+        # Kept as numpy bytes: a pickle of the estimator then holds no extra tensors.
+        self._rng_state_ = {"torch": torch.get_rng_state().numpy().copy()}
         if str(self.device).startswith("cuda") and torch.cuda.is_available():
-            self._rng_state_["cuda"] = torch.cuda.get_rng_state(self.device)
+            self._rng_state_["cuda"] = torch.cuda.get_rng_state(self.device).numpy().copy()
 
     def _restore_rng(self) -> None:
         saved = getattr(self, "_rng_state_", None)
         if saved is None:
             return
-        torch.set_rng_state(saved["torch"])
+        torch.set_rng_state(torch.from_numpy(saved["torch"]))
         if "cuda" in saved and str(self.device).startswith("cuda") and torch.cuda.is_available():
-            torch.cuda.set_rng_state(saved["cuda"], self.device)
+            torch.cuda.set_rng_state(torch.from_numpy(saved["cuda"]), self.device)
 
     def _seed_everything(self) -> None:
         seed = self.random_state

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.linalg import LinAlgWarning
 from sklearn.base import clone
 from sklearn.ensemble import (
     ExtraTreesRegressor,
@@ -175,6 +176,8 @@ def holdout_grid_search(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", category=UserWarning)
+                # e.g. ridge with a tiny penalty on the collinear fractions (they sum to 1)
+                warnings.simplefilter("ignore", category=LinAlgWarning)
                 estimator.fit(X_train, y_train)
                 loss = float(mean_absolute_error(y_val, estimator.predict(X_val)))
             if not np.isfinite(loss):

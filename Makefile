@@ -27,7 +27,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 # The main job: the quick AutoML vs deep-learning benchmark on real data (a few minutes on
-# 2 CPU cores); results in skmatnet-results/jarvis_formation_energy_brnet/.
+# 2 CPU cores); results in skmatnet-results/jarvis_formation_energy_brnet_quick/.
 demo: install
 	$(VENV)/bin/skmatnet benchmark jarvis_formation_energy --quick
 

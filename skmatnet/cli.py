@@ -103,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="a real but small run (networks 10 s each, AutoML 25 trials in 60 s, "
                            "quick trad. ML grid, 3 folds): a few minutes on 2 CPU cores")
     what.add_argument("--output", metavar="DIR",
-                      help="output directory (default: skmatnet-results/<data>_<protocol>)")
+                      help="output directory (default: skmatnet-results/<data>_<protocol>, with "
+                           "_quick appended for --quick)")
     what.add_argument("--resume", action="store_true",
                       help="keep the models already finished in DIR with the same settings and "
                            "run only the others (without it earlier results in DIR are deleted)")

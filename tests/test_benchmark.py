@@ -365,6 +365,8 @@ def test_resume_skips_finished_models_and_reruns_changed_ones(e2e, tmp_path):
     )
     assert result.resumed == E2E_MODELS
     assert {p.name: p.stat().st_mtime_ns for p in (out / "done").iterdir()} == before
+    env = json.loads((out / "environment.json").read_text())
+    assert [run["status"] for run in env["previous_runs"]] == ["finished"]  # kept, not lost
     pd.testing.assert_frame_equal(result.table, e2e.table, check_dtype=False)
     # A changed network setting runs that network again; the baselines stay done.
     changed = run_benchmark(

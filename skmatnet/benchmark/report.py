@@ -190,6 +190,12 @@ def bubble_chart(
                         fontsize=7, color="gray")
         ax.legend(loc="best", fontsize=8)
     ax.set_xscale("log")
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    # Plain seconds at 1, 2, 5 x 10^k: readable on the short spans benchmarks cover.
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("training time (s, log scale)")
     ax.set_ylabel(f"test MAE{f' ({units})' if units else ''}")
     ax.set_title(title or "training time vs test MAE (bubble area ~ parameters)", fontsize=10)

@@ -491,7 +491,9 @@ def run_benchmark(
         (``<model>-ensemble``, with the fold spread as uncertainty). The
         baselines search their hyperparameters on the first fold.
     output_dir : path-like or None
-        Default ``skmatnet-results/<data name>_<protocol>`` (ignored by git).
+        Default ``skmatnet-results/<data name>_<protocol>`` (ignored by git),
+        with ``_quick`` appended for ``quick=True``, so that a quick run never
+        replaces a full one.
     quick : bool, default=False
         A real but small run: see :data:`QUICK_SETTINGS` (networks 10 s each,
         AutoML 25 trials within 60 s, the quick trad. ML grid, 3 folds).
@@ -619,9 +621,16 @@ def run_benchmark(
     split = make_split(data_obj, protocol, seed=int(seed), n_folds=int(resolved["n_folds"]))
     split_sha = split.sha256(data_obj)
     out = Path(output_dir) if output_dir is not None else \
-        Path("skmatnet-results") / f"{data_obj.name}_{protocol}"
+        Path("skmatnet-results") / f"{data_obj.name}_{protocol}{'_quick' if quick else ''}"
     out.mkdir(parents=True, exist_ok=True)
-    if not resume:
+    previous_runs: list = []
+    if resume:
+        # Keep the record of the runs whose results are being reused.
+        with contextlib.suppress(OSError, ValueError):
+            earlier = json.loads((out / "environment.json").read_text())
+            previous_runs = earlier.pop("previous_runs", [])
+            previous_runs.append(earlier)
+    else:
         _clear_artifacts(out)
     (out / "done").mkdir(exist_ok=True)
     report.atomic_write_text(out / "split.csv", split.to_frame(data_obj).to_csv(index=False))
@@ -633,7 +642,7 @@ def run_benchmark(
         seed=int(seed), protocol=protocol, models=names, quick=bool(quick),
         settings=settings.as_dict(), n_folds=split.n_folds, data=data_obj.source,
         split_sha256=split_sha, n_train=len(split.train), n_val=len(split.val),
-        n_test=len(split.test), status="running",
+        n_test=len(split.test), status="running", previous_runs=previous_runs,
     )
     report.atomic_write_text(out / "environment.json", report.to_json(environment))
 

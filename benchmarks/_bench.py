@@ -17,15 +17,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from skmatnet.benchmark.models import NETWORK_ESTIMATORS
+
 #: Network name -> estimator class name in skmatnet (all at their published size by default).
-ESTIMATORS = {
-    "elemnet": "ElemNetRegressor",
-    "irnet": "IRNetRegressor",
-    "bnet": "BNetRegressor",
-    "brnet": "BRNetRegressor",
-    "fcmnr": "FCMnRRegressor",
-    "fcunet": "FCUNetRegressor",
-}
+ESTIMATORS = NETWORK_ESTIMATORS
 
 #: A reduced-width BRNet (same depth and branches, widths / 4: 16x fewer weights) for quick runs.
 SMALL_BRNET = {"stage_widths": (256, 128, 64, 32, 16, 8)}

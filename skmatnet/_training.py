@@ -125,10 +125,8 @@ class TrainingGuard(Callback):
         self.diverged_ = None
 
     def _early_stopping(self, net):
-        for _, callback in net.callbacks_:
-            if isinstance(callback, EarlyStopping) and callback.load_best:
-                return callback
-        return None
+        stopper = _callback(net, EarlyStopping)
+        return stopper if stopper is not None and stopper.load_best else None
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
@@ -233,6 +231,7 @@ def capture_state(net, identity: dict) -> dict:
     state = {
         "format": CHECKPOINT_FORMAT,
         "identity": json.dumps(identity, sort_keys=True),
+        "epochs": len(net.history),
         "history": json.dumps(net.history.to_list()),
         "module": net.module_.state_dict(),
         "optimizer": net.optimizer_.state_dict(),

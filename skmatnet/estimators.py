@@ -577,8 +577,7 @@ class MatNetRegressor(NeuralNetRegressor):
                 raise ValueError("fit(resume=True) needs checkpoint_dir to be set")
             self._resume_state_ = _training.load_checkpoint(
                 self.checkpoint_dir, self._checkpoint_identity_)
-            done = len(json.loads(self._resume_state_["history"]))
-            epochs = max(self.max_epochs - done, 0)
+            epochs = max(self.max_epochs - self._resume_state_["epochs"], 0)
         self._stop_reason_ = None
         self.kept_epoch_ = None
         self._fitting_ = True

@@ -17,6 +17,7 @@ from sklearn.metrics import mean_absolute_error
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from small_estimators import ESTIMATORS, small
 
 from skmatnet import (
     BNetRegressor,
@@ -24,16 +25,11 @@ from skmatnet import (
     ElementCountStratifiedKFold,
     ElementFractionTransformer,
     ElemNetRegressor,
-    FCMnRRegressor,
-    FCUNetRegressor,
     IRNetRegressor,
     load_dataset,
     train_val_test_split,
 )
 from skmatnet import nets as nets_module
-
-ESTIMATORS = [ElemNetRegressor, IRNetRegressor, BNetRegressor, BRNetRegressor,
-              FCMnRRegressor, FCUNetRegressor]
 
 EXPECTED_FAILURES = {
     "check_no_attributes_set_in_init": (
@@ -46,10 +42,6 @@ EXPECTED_FAILURES = {
         "sizes because the BLAS picks different kernels; the check demands rtol=1e-7"
     ),
 }
-
-
-def small(cls, **overrides):
-    return cls(**{**cls._get_test_params(), **overrides})
 
 
 @parametrize_with_checks(

@@ -19,14 +19,13 @@ import torch
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import GradientNormClipping
+from small_estimators import ESTIMATORS
+from small_estimators import small as small_estimator
 
 import skmatnet
 from skmatnet import (
-    BNetRegressor,
     BRNetRegressor,
     ElementFractionTransformer,
-    ElemNetRegressor,
-    FCMnRRegressor,
     FCUNetRegressor,
     IRNetRegressor,
     ModelFileError,
@@ -36,12 +35,9 @@ from skmatnet import (
 )
 from skmatnet import persistence as persistence_module
 
-ESTIMATORS = [ElemNetRegressor, IRNetRegressor, BNetRegressor, BRNetRegressor,
-              FCMnRRegressor, FCUNetRegressor]
-
 
 def small(cls=BRNetRegressor, **overrides):
-    return cls(**{**cls._get_test_params(), "max_epochs": 2, **overrides})
+    return small_estimator(cls, **{"max_epochs": 2, **overrides})
 
 
 @pytest.fixture(scope="module")

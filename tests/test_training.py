@@ -12,25 +12,14 @@ import numpy as np
 import pytest
 import torch
 from skorch.callbacks import Callback
+from small_estimators import ESTIMATORS, small
 
 from skmatnet import (
-    BNetRegressor,
     BRNetRegressor,
     ElementFractionTransformer,
-    ElemNetRegressor,
-    FCMnRRegressor,
-    FCUNetRegressor,
-    IRNetRegressor,
     load_dataset,
 )
 from skmatnet.estimators import CheckpointError, TrainingDivergedError
-
-ESTIMATORS = [ElemNetRegressor, IRNetRegressor, BNetRegressor, BRNetRegressor,
-              FCMnRRegressor, FCUNetRegressor]
-
-
-def small(cls, **overrides):
-    return cls(**{**cls._get_test_params(), **overrides})
 
 
 @pytest.fixture(scope="module")

@@ -148,13 +148,14 @@ def _subset(X, y, rows, seed):
     return X[keep], y[keep]
 
 
-def brnet_protocol() -> dict:
-    """The BRNet protocol on JARVIS formation energy: dedupe to the minimum per
-    composition, 81:9:10 split stratified on the element count, seed 1234567."""
+def brnet_protocol(dataset: str = "jarvis_formation_energy") -> dict:
+    """The BRNet protocol on ``dataset`` (default JARVIS formation energy): dedupe to
+    the minimum per composition, 81:9:10 split stratified on the element count,
+    seed 1234567."""
     from skmatnet import element_fractions, train_val_test_split
     from skmatnet.datasets import load_dataset
 
-    data = load_dataset("jarvis_formation_energy", dedupe="min")
+    data = load_dataset(dataset, dedupe="min")
     X = element_fractions(data["formula"])
     y = data["target"].to_numpy(dtype=np.float32)
     X_train, X_val, X_test, y_train, y_val, y_test = train_val_test_split(X, y)

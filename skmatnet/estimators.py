@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader
 from . import _training, nets
 from ._training import CheckpointError, TensorBatches, TrainingDivergedError
 from ._validation import check_features, check_target
+from .callbacks import SCHEDULE_SHAPES, LRSchedule
 
 __all__ = [
     "BNetRegressor",
@@ -38,6 +39,21 @@ __all__ = [
 # iBRNet's ReduceLROnPlateau settings (Gupta et al., 2023).
 _PLATEAU_DEFAULTS = {"factor": 0.1, "patience": 45, "min_lr": 1e-8}
 _PREDICT_BATCH_SIZE = 4096
+#: Epochs of the recommended schedule when neither max_epochs nor max_time is given.
+DEFAULT_SCHEDULE_EPOCHS = 100
+#: The papers' training, shared by all six (ElemNet, IRNet, BRNet, Tatis et al.):
+#: Adam at a constant 1e-4, batch 32, at most 3000 epochs, the published widths.
+#: Early-stopping patience differs by paper and is set per estimator.
+PAPER_RECIPE = {
+    "optimizer": torch.optim.Adam,
+    "lr": 1e-4,
+    "batch_size": 32,
+    "max_epochs": 3000,
+    "lr_schedule": None,
+    "warmup": 0.0,
+    "width": 1.0,
+}
+RECIPES = ("recommended", "paper")
 
 
 def resolve_device(device: Any) -> Any:
@@ -186,13 +202,15 @@ class MatNetRegressor(NeuralNetRegressor):
         module,
         *,
         criterion=torch.nn.L1Loss,
-        optimizer=torch.optim.Adam,
-        lr=1e-4,
-        max_epochs=3000,
-        batch_size=32,
-        patience=100,
+        optimizer=torch.optim.AdamW,
+        lr=2e-3,
+        max_epochs=None,
+        batch_size=256,
+        patience=None,
         validation_fraction=0.1,
-        lr_schedule=None,
+        lr_schedule="cosine",
+        warmup=0.05,
+        width=0.5,
         random_state=None,
         device="auto",
         verbose=0,
@@ -211,6 +229,7 @@ class MatNetRegressor(NeuralNetRegressor):
             criterion=criterion,
             optimizer=optimizer,
             lr=lr,
+            # skorch requires an int here; fit always passes the resolved epoch count.
             max_epochs=max_epochs,
             batch_size=batch_size,
             train_split=None,
@@ -221,6 +240,8 @@ class MatNetRegressor(NeuralNetRegressor):
         self.patience = patience
         self.validation_fraction = validation_fraction
         self.lr_schedule = lr_schedule
+        self.warmup = warmup
+        self.width = width
         self.random_state = random_state
         self.max_time = max_time
         self.on_divergence = on_divergence
@@ -228,6 +249,47 @@ class MatNetRegressor(NeuralNetRegressor):
         self.checkpoint_every = checkpoint_every
         self.precision = precision
         self.fast_path = fast_path
+
+    #: The papers' early-stopping patience for this network (ElemNet/IRNet: 200).
+    _paper_patience: ClassVar[int] = 100
+
+    @classmethod
+    def from_recipe(cls, recipe="recommended", **params):
+        """An estimator trained by a named recipe; ``params`` override any of its settings.
+
+        Parameters
+        ----------
+        recipe : {"recommended", "paper"}
+            ``"recommended"``: the defaults of the signature. ``"paper"``: the
+            published training exactly (Adam at a constant 1e-4, batch 32, at
+            most 3000 epochs, the paper's early-stopping patience, the
+            published layer widths).
+        **params
+            Any other constructor parameter; explicit values always win.
+
+        Examples
+        --------
+        >>> from skmatnet import BRNetRegressor
+        >>> paper = BRNetRegressor.from_recipe("paper", max_time=600)
+        >>> paper.lr, paper.batch_size, paper.max_time
+        (0.0001, 32, 600)
+        """
+        if recipe not in RECIPES:
+            raise ValueError(f"recipe must be one of {', '.join(map(repr, RECIPES))}, "
+                             f"got {recipe!r}")
+        settings = {}
+        if recipe == "paper":
+            settings = dict(PAPER_RECIPE, patience=cls._paper_patience)
+        settings.update(params)
+        return cls(**settings)
+
+    def _epochs_for_fit(self) -> int:
+        """The epoch count of one fit: ``max_epochs``, else as the time budget allows."""
+        if self.max_epochs is not None:
+            return int(self.max_epochs)
+        if self.max_time is not None:
+            return 10**9  # the time budget ends the fit
+        return DEFAULT_SCHEDULE_EPOCHS
 
     # -- device: the parameter keeps "auto"; skorch's internals see the resolved one
 
@@ -285,9 +347,15 @@ class MatNetRegressor(NeuralNetRegressor):
 
     @classmethod
     def _get_test_params(cls) -> dict:
-        """Small, fast settings for the test suite (sktime-style)."""
+        """Small, fast settings for the test suite (sktime-style).
+
+        A constant rate (Adam, the papers' patience) keeps a fit of k epochs equal to the
+        first k epochs of a longer one, which the fault-handling tests rely on; the
+        schedules have tests of their own.
+        """
         params = {"max_epochs": 20, "batch_size": 16, "random_state": 0, "lr": 3e-3,
-                  "device": "cpu"}
+                  "device": "cpu", "width": 1.0, "optimizer": torch.optim.Adam,
+                  "lr_schedule": None, "warmup": 0.0, "patience": cls._paper_patience}
         params.update({f"module__{k}": v for k, v in cls._test_module_params.items()})
         return params
 
@@ -330,6 +398,8 @@ class MatNetRegressor(NeuralNetRegressor):
             return self
         kwargs.setdefault("n_features", self.n_features_in_)
         kwargs.setdefault("n_outputs", self.n_outputs_)
+        if self.width != 1.0:
+            kwargs.setdefault("width_multiplier", self.width)
         self.module_ = self.initialized_instance(self.module, kwargs)
         return self
 
@@ -353,14 +423,27 @@ class MatNetRegressor(NeuralNetRegressor):
                     sink=print,
                 ),
             ))
-        if self.lr_schedule is not None:
+        if self.lr_schedule in SCHEDULE_SHAPES:
+            callbacks.append((
+                "lr_scheduler",
+                LRSchedule(
+                    shape=self.lr_schedule,
+                    warmup=self.warmup,
+                    max_epochs=self.max_epochs if self.max_epochs is not None
+                    else (None if self.max_time is not None else DEFAULT_SCHEDULE_EPOCHS),
+                    max_time=self.max_time,
+                    resumed=getattr(self, "_resume_state_", None) is not None,
+                ),
+            ))
+        elif self.lr_schedule is not None:
             if self.lr_schedule == "plateau":
                 settings = dict(_PLATEAU_DEFAULTS)
             elif isinstance(self.lr_schedule, dict):
                 settings = {**_PLATEAU_DEFAULTS, **self.lr_schedule}
             else:
                 raise ValueError(
-                    f"lr_schedule must be None, 'plateau' or a dict, got {self.lr_schedule!r}"
+                    "lr_schedule must be None, 'constant', 'cosine', 'onecycle', 'plateau' or "
+                    f"a dict, got {self.lr_schedule!r}"
                 )
             callbacks.append((
                 "lr_scheduler",
@@ -397,8 +480,16 @@ class MatNetRegressor(NeuralNetRegressor):
             raise ValueError(f"patience must be a positive int or None, got {self.patience!r}")
         for name in ("max_epochs", "batch_size"):
             value = getattr(self, name)
+            if value is None and name == "max_epochs":
+                continue
             if not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if not (isinstance(self.warmup, (float, int)) and 0 <= self.warmup < 1):
+            raise ValueError(f"warmup must be a number in [0, 1), got {self.warmup!r}")
+        if isinstance(self.width, bool) or not (
+            isinstance(self.width, (float, int)) and self.width > 0
+        ):
+            raise ValueError(f"width must be a positive number, got {self.width!r}")
         if not (isinstance(self.lr, (float, int)) and self.lr > 0):
             raise ValueError(f"lr must be a positive number, got {self.lr!r}")
         if self.max_time is not None and not (
@@ -577,7 +668,7 @@ class MatNetRegressor(NeuralNetRegressor):
                 raise ValueError("fit(resume=True) needs checkpoint_dir to be set")
             self._resume_state_ = _training.load_checkpoint(
                 self.checkpoint_dir, self._checkpoint_identity_)
-            epochs = max(self.max_epochs - self._resume_state_["epochs"], 0)
+            epochs = max(self._epochs_for_fit() - self._resume_state_["epochs"], 0)
         self._stop_reason_ = None
         self.kept_epoch_ = None
         self._fitting_ = True
@@ -589,8 +680,8 @@ class MatNetRegressor(NeuralNetRegressor):
                     self._restore_rng()
                 if restart or resume:
                     self.initialize()
-                if epochs is not None:
-                    fit_params = dict(fit_params, epochs=epochs)
+                fit_params = dict(
+                    fit_params, epochs=self._epochs_for_fit() if epochs is None else epochs)
                 try:
                     NeuralNet.partial_fit(self, X, y, **fit_params)
                 finally:
@@ -740,8 +831,9 @@ class ElemNetRegressor(MatNetRegressor):
     _test_module_params: ClassVar[dict] = dict(
         widths=(16, 16, 8, 4), dropout=(0.2, 0.1))
 
+    _paper_patience: ClassVar[int] = 200
+
     def __init__(self, module=nets.ElemNet, **kwargs):
-        kwargs.setdefault("patience", 200)
         super().__init__(module, **kwargs)
 
 
@@ -757,8 +849,9 @@ class IRNetRegressor(MatNetRegressor):
     _test_module_params: ClassVar[dict] = dict(
         widths=(16, 16, 8, 4))
 
+    _paper_patience: ClassVar[int] = 200
+
     def __init__(self, module=nets.IRNet, **kwargs):
-        kwargs.setdefault("patience", 200)
         super().__init__(module, **kwargs)
 
 
@@ -803,8 +896,9 @@ class FCMnRRegressor(MatNetRegressor):
         block_widths=(16, 16), head_widths=(8, 4),
     )
 
+    _paper_patience: ClassVar[int] = 200
+
     def __init__(self, module=nets.FCMnR, **kwargs):
-        kwargs.setdefault("patience", 200)
         super().__init__(module, **kwargs)
 
 
@@ -818,6 +912,7 @@ class FCUNetRegressor(MatNetRegressor):
     _test_module_params: ClassVar[dict] = dict(
         encoder_widths=((16, 16), (8,), (4,)), decoder_widths=((8,), (8, 4)))
 
+    _paper_patience: ClassVar[int] = 200
+
     def __init__(self, module=nets.FCUNet, **kwargs):
-        kwargs.setdefault("patience", 200)
         super().__init__(module, **kwargs)

@@ -89,26 +89,32 @@ def test_every_estimator_fits_formulas(cls, jarvis_small):
     assert not net.module_.training  # left in eval mode after fit/predict
 
 
-def test_defaults_are_the_papers():
-    net = BRNetRegressor()
+def test_paper_recipe_is_one_switch_away():
+    net = BRNetRegressor.from_recipe("paper")
     assert net.lr == 1e-4 and net.batch_size == 32 and net.max_epochs == 3000
     assert net.criterion is torch.nn.L1Loss and net.optimizer is torch.optim.Adam
-    assert net.patience == 100 and ElemNetRegressor().patience == 200
-    assert IRNetRegressor().patience == 200
+    assert net.patience == 100 and ElemNetRegressor.from_recipe("paper").patience == 200
+    assert IRNetRegressor.from_recipe("paper").patience == 200
+    assert net.lr_schedule is None and net.width == 1.0
     assert net.iterator_train__shuffle is True
     assert net.get_params()["device"] == "auto"
     assert BNetRegressor().module is nets_module.BNet
     assert IRNetRegressor(module__variant="concat").get_params()["module__variant"] == "concat"
 
 
-def test_default_networks_have_published_sizes(jarvis_small):
+def test_paper_recipe_networks_have_published_sizes(jarvis_small):
     X = ElementFractionTransformer().fit_transform(jarvis_small[0][:40])
     y = jarvis_small[1][:40]
     expected = {BRNetRegressor: 4_548_385, BNetRegressor: 3_670_849,
                 ElemNetRegressor: 4_631_361, IRNetRegressor: 5_433_697}
     for cls, count in expected.items():
-        net = cls(max_epochs=1, validation_fraction=None, device="cpu").fit(X, y)
+        net = cls.from_recipe("paper", max_epochs=1, validation_fraction=None,
+                              device="cpu").fit(X, y)
         assert nets_module.count_parameters(net.module_) == count, cls.__name__
+        # the recommended recipe's default network is the half-width one
+        half = cls(max_epochs=1, validation_fraction=None, device="cpu").fit(X, y)
+        expected_half = nets_module.count_parameters(type(net.module_)(width_multiplier=0.5))
+        assert nets_module.count_parameters(half.module_) == expected_half, cls.__name__
 
 
 # ---------------------------------------------------------------------------
@@ -159,7 +165,7 @@ def test_bad_input_is_named():
     with pytest.raises(ValueError, match="validation_fraction"):
         small(BRNetRegressor, validation_fraction=1.5).fit(X, y)
     with pytest.raises(ValueError, match="lr_schedule"):
-        small(BRNetRegressor, lr_schedule="cosine").fit(X, y)
+        small(BRNetRegressor, lr_schedule="linear").fit(X, y)
     assert not hasattr(net, "predict_proba")
 
 

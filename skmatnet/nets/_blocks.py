@@ -81,6 +81,17 @@ def check_nested_widths(name: str, value: object) -> tuple[tuple[int, ...], ...]
     return tuple(check_widths(f"{name}[{i}]", stage) for i, stage in enumerate(value))
 
 
+def scale_widths(widths: Sequence[int], multiplier: float) -> tuple[int, ...]:
+    """Multiply every hidden width by ``multiplier`` (rounded, at least 1).
+
+    The one size knob of every network: ``1.0`` is the published shape, and at
+    equal training time a narrower network often reaches a lower error.
+    """
+    if multiplier == 1.0:
+        return tuple(widths)
+    return tuple(max(1, round(w * multiplier)) for w in widths)
+
+
 def check_rate(name: str, value: object) -> float:
     """Return a dropout rate in ``[0, 1)`` as a float or raise ``ValueError``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

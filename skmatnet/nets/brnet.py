@@ -15,6 +15,7 @@ from ._blocks import (
     check_positive_float,
     check_widths,
     glorot_init_,
+    scale_widths,
 )
 
 __all__ = [
@@ -139,12 +140,15 @@ class BRNet(nn.Module):
         branch_location: str | int = "top",
         branch_layers: Sequence[int] = (2, 2),
         negative_slope: float = KERAS_LEAKY_SLOPE,
+        width_multiplier: float = 1.0,
     ) -> None:
         super().__init__()
         self.n_features = check_int("n_features", n_features)
         self.n_outputs = check_int("n_outputs", n_outputs)
         self.skip = check_bool("skip", skip)
-        self.stage_widths = check_widths("stage_widths", stage_widths)
+        self.width_multiplier = check_positive_float("width_multiplier", width_multiplier)
+        self.stage_widths = scale_widths(
+            check_widths("stage_widths", stage_widths), self.width_multiplier)
         self.stage_layers = check_widths("stage_layers", stage_layers)
         if len(self.stage_layers) != len(self.stage_widths):
             raise ValueError(

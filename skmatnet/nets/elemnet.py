@@ -12,9 +12,11 @@ from ._blocks import (
     DenseBlock,
     check_choice,
     check_int,
+    check_positive_float,
     check_rate,
     check_widths,
     glorot_init_,
+    scale_widths,
     width_runs,
 )
 
@@ -85,13 +87,17 @@ class ElemNet(nn.Module):
         widths: Sequence[int] = ELEMNET_WIDTHS,
         dropout: float | Sequence[float] = ELEMNET_DROPOUT,
         activation: str = "relu",
+        width_multiplier: float = 1.0,
     ) -> None:
         super().__init__()
         self.n_features = check_int("n_features", n_features)
         self.n_outputs = check_int("n_outputs", n_outputs)
-        self.widths = check_widths("widths", widths)
+        self.width_multiplier = check_positive_float("width_multiplier", width_multiplier)
+        widths = check_widths("widths", widths)
+        # Dropout follows the published blocks, so the runs come from the unscaled widths.
+        runs = width_runs(widths)
+        self.widths = scale_widths(widths, self.width_multiplier)
         self.activation = check_choice("activation", activation, ACTIVATIONS)
-        runs = width_runs(self.widths)
         if isinstance(dropout, numbers.Real) and not isinstance(dropout, bool):
             rates = (check_rate("dropout", dropout),) * len(runs)
         elif isinstance(dropout, Sequence) and not isinstance(dropout, (str, bytes)):

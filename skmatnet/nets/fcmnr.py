@@ -15,8 +15,10 @@ from ._blocks import (
     check_bool,
     check_choice,
     check_int,
+    check_positive_float,
     check_widths,
     glorot_init_,
+    scale_widths,
 )
 
 __all__ = ["FCMnR"]
@@ -131,16 +133,19 @@ class FCMnR(nn.Module):
         batch_norm: bool = True,
         bn_momentum: float = KERAS_BN_MOMENTUM,
         bn_eps: float = KERAS_BN_EPS,
+        width_multiplier: float = 1.0,
     ) -> None:
         super().__init__()
         self.n_features = check_int("n_features", n_features)
         self.n_outputs = check_int("n_outputs", n_outputs)
         self.n_blocks = check_int("n_blocks", n_blocks, minimum=0)
-        self.stream_width = check_int("stream_width", stream_width)
-        self.stem_widths = check_widths("stem_widths", stem_widths)
-        self.entry_widths = check_widths("entry_widths", entry_widths)
-        self.block_widths = check_widths("block_widths", block_widths)
-        self.head_widths = check_widths("head_widths", head_widths)
+        self.width_multiplier = check_positive_float("width_multiplier", width_multiplier)
+        m = self.width_multiplier
+        (self.stream_width,) = scale_widths((check_int("stream_width", stream_width),), m)
+        self.stem_widths = scale_widths(check_widths("stem_widths", stem_widths), m)
+        self.entry_widths = scale_widths(check_widths("entry_widths", entry_widths), m)
+        self.block_widths = scale_widths(check_widths("block_widths", block_widths), m)
+        self.head_widths = scale_widths(check_widths("head_widths", head_widths), m)
         self.activation = check_choice("activation", activation, ACTIVATIONS)
         self.batch_norm = check_bool("batch_norm", batch_norm)
         bn_momentum, bn_eps = check_batch_norm_args(bn_momentum, bn_eps)

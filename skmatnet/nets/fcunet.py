@@ -17,7 +17,9 @@ from ._blocks import (
     check_choice,
     check_int,
     check_nested_widths,
+    check_positive_float,
     glorot_init_,
+    scale_widths,
 )
 
 __all__ = ["FCUNET_DECODER", "FCUNET_ENCODER", "FCUNet"]
@@ -116,12 +118,18 @@ class FCUNet(nn.Module):
         batch_norm: bool = True,
         bn_momentum: float = KERAS_BN_MOMENTUM,
         bn_eps: float = KERAS_BN_EPS,
+        width_multiplier: float = 1.0,
     ) -> None:
         super().__init__()
         self.n_features = check_int("n_features", n_features)
         self.n_outputs = check_int("n_outputs", n_outputs)
-        self.encoder_widths = check_nested_widths("encoder_widths", encoder_widths)
-        self.decoder_widths = check_nested_widths("decoder_widths", decoder_widths)
+        self.width_multiplier = check_positive_float("width_multiplier", width_multiplier)
+        self.encoder_widths = tuple(
+            scale_widths(stage, self.width_multiplier)
+            for stage in check_nested_widths("encoder_widths", encoder_widths))
+        self.decoder_widths = tuple(
+            scale_widths(stage, self.width_multiplier)
+            for stage in check_nested_widths("decoder_widths", decoder_widths))
         if len(self.encoder_widths) < 2:
             raise ValueError(
                 f"encoder_widths needs at least 2 stages for a skip, got {encoder_widths!r}"

@@ -17,8 +17,10 @@ from ._blocks import (
     check_bool,
     check_choice,
     check_int,
+    check_positive_float,
     check_widths,
     glorot_init_,
+    scale_widths,
 )
 
 __all__ = ["IRNET_VARIANTS", "IRNET_WIDTHS", "IRNet"]
@@ -110,10 +112,12 @@ class IRNet(nn.Module):
         bn_momentum: float = KERAS_BN_MOMENTUM,
         bn_eps: float = KERAS_BN_EPS,
         activation: str = "relu",
+        width_multiplier: float = 1.0,
     ) -> None:
         super().__init__()
         self.n_features = check_int("n_features", n_features)
         self.n_outputs = check_int("n_outputs", n_outputs)
+        self.width_multiplier = check_positive_float("width_multiplier", width_multiplier)
         if depth is not None and widths is not None:
             raise ValueError(
                 f"give either depth or widths, not both (got depth={depth!r}, widths={widths!r})"
@@ -125,6 +129,7 @@ class IRNet(nn.Module):
             self.widths = IRNET_WIDTHS[d]
         else:
             self.widths = check_widths("widths", widths)
+        self.widths = scale_widths(self.widths, self.width_multiplier)
         self.depth = depth
         self.variant = check_choice("variant", variant, IRNET_VARIANTS)
         self.batch_norm = check_bool("batch_norm", batch_norm)

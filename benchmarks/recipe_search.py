@@ -22,9 +22,10 @@ import argparse
 import json
 import time
 
+import _common
 import numpy as np
 from _bench import add_common_arguments, brnet_protocol, setup
-from _common import RESULTS, markdown_table
+from _common import machine, markdown_table, save
 
 import skmatnet
 
@@ -46,10 +47,15 @@ CONFIGS: dict[str, dict] = {
     "constant_t150": {"max_time": 150, "lr_schedule": "constant"},
     "paper_t150": {"max_time": 150, "paper": True},
     # at convergence: the schedule over a fixed number of epochs
+    "base_e40": {"max_epochs": 40},
     "base_e100": {"max_epochs": 100},
     "base_e200": {"max_epochs": 200},
+    "lr4e-3_e100": {"max_epochs": 100, "lr": 4e-3},
+    "w0.25_e100": {"max_epochs": 100, "width": 0.25},
     "w1.0_e100": {"max_epochs": 100, "width": 1.0},
     "w1.0_e200": {"max_epochs": 200, "width": 1.0},
+    "onecycle_e100": {"max_epochs": 100, "lr_schedule": "onecycle", "warmup": 0.3},
+    "swa_e100": {"max_epochs": 100, "swa": 0.75},
     "patience20_e100": {"max_epochs": 100, "patience": 20},
 }
 
@@ -64,6 +70,10 @@ def build(network: str, params: dict, seed: int, device: str):
 
     params = dict(params)
     paper = params.pop("paper", False)
+    if "swa" in params:
+        from skmatnet.callbacks import WeightAveraging
+
+        params["callbacks"] = [WeightAveraging(params.pop("swa"), params["max_epochs"])]
     if isinstance(params.get("optimizer"), str):
         params["optimizer"] = getattr(torch.optim, params["optimizer"])
     cls = NETWORKS[network]
@@ -100,7 +110,7 @@ def main(argv=None) -> None:
     parser.add_argument("--list", action="store_true", help="print the configurations")
     parser.add_argument("--table", action="store_true", help="print the results so far")
     args = parser.parse_args(argv)
-    out = RESULTS / f"recipe_search_{args.dataset}{'_smoke' if args.smoke else ''}.jsonl"
+    out = _common.RESULTS / f"recipe_search_{args.dataset}{'_smoke' if args.smoke else ''}.jsonl"
     if args.list:
         for name, params in CONFIGS.items():
             print(f"{name:24s} {params}")
@@ -123,7 +133,8 @@ def main(argv=None) -> None:
     if out.exists():
         done = {(r["config"], r["network"], r["seed"])
                 for r in map(json.loads, out.read_text().splitlines())}
-    RESULTS.mkdir(exist_ok=True)
+    _common.RESULTS.mkdir(exist_ok=True)
+    rows = []
     for network in args.networks.split(","):
         for seed in map(int, args.seeds.split(",")):
             for name in args.configs.split(","):
@@ -135,6 +146,12 @@ def main(argv=None) -> None:
                 print(json.dumps(row), flush=True)
                 with out.open("a") as handle:
                     handle.write(json.dumps(row) + "\n")
+                rows.append(row)
+    if rows:
+        print(markdown_table(rows, ["config", "network", "seed", "val_mae", "test_mae",
+                                    "wall_s", "epochs"]))
+        info.update(machine())
+        save(out.stem, rows, {"setup": info, "args": vars(args)})
 
 
 if __name__ == "__main__":

@@ -1,173 +1,204 @@
-"""Time for BRNet to reach given test MAE on JARVIS formation energy (issue 5, item 4).
+"""Test MAE against training time: the papers' recipe against the recommended one.
 
-The paper recipe (full-size BRNet, Adam 1e-4, MAE loss, batch 32, early
-stopping on the validation part with patience 100, at most 3000 epochs) on the
-BRNet protocol of JARVIS formation energy (deduplicated to the minimum per
-composition, 81:9:10 split stratified on the element count, seed 1234567),
-under a wall-clock budget (``--max-time``, the estimator's ``max_time``).
+Both recipes train BRNet on the BRNet protocol of ``--dataset`` (deduplicated
+to the minimum per composition, 81:9:10 split stratified on the element count,
+seed 1234567), with the 9% validation part for early stopping, on the same
+machine in the same session.
 
-After every ``--eval-every`` epochs a callback computes the test MAE (on the
-device, outside the epoch timing, touching no random state). For each threshold
-the table gives the training time (sum of the epoch durations, validation pass
-included) at which
+- ``paper``: the published training (``BRNetRegressor.from_recipe("paper")``:
+  full-size BRNet, Adam at a constant 1e-4, batch 32, patience 100) for
+  ``--paper-time`` seconds. After each epoch a callback computes the test MAE
+  of the model early stopping would keep at that moment (the best validation
+  epoch so far), outside the epoch timing and touching no random state: what a
+  user stopping there gets.
+- ``recommended``: the estimator defaults. A cosine schedule only gives its
+  model at the end of its horizon, so its curve is one fit per time budget
+  (``--budgets``, each ``BRNetRegressor(max_time=T)``, the rate annealed over
+  the budget) plus one fit at the default schedule with no time cut.
 
-- ``selected``: the model early stopping would keep at that moment (the best
-  validation epoch so far) first has a test MAE at or below it: the honest
-  figure, what a user stopping there would get;
-- ``any_epoch``: the test MAE of the current epoch first reaches it (this picks
-  an epoch by its test score; it is an optimistic bound, for comparison only).
+Each recipe writes ``benchmarks/results/time_to_accuracy_<dataset>_<recipe>.json``;
+``--report`` reads both, prints the table of times to reach given test MAEs
+with their ratio, and draws ``time_to_accuracy_<dataset>.png``. The two recipes
+can run as two processes with one thread each, which is how the published
+figures were made:
 
-The paper (Gupta et al., 2022, Table 1) reports 0.070 eV/atom for BRNet on
-JARVIS after 4,467 s of training on their GPU, on an older JARVIS release of
-19,994 compounds (ours: 26,741 after deduplication).
-
-Run: ``python benchmarks/time_to_accuracy.py --max-time 300`` (CPU: only shows
-that it works) or, on a GPU, ``python benchmarks/time_to_accuracy.py``.
-Writes ``benchmarks/results/time_to_accuracy.{json,csv}``.
+    python benchmarks/time_to_accuracy.py --recipe paper --threads 1 &
+    python benchmarks/time_to_accuracy.py --recipe recommended --threads 1
+    python benchmarks/time_to_accuracy.py --report
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
+import _common
 import numpy as np
-from _bench import SMALL_BRNET, add_common_arguments, brnet_protocol, mean_abs_error, setup
+from _bench import add_common_arguments, brnet_protocol, mean_abs_error, setup
 from _common import machine, markdown_table, save
 from skorch.callbacks import Callback
 
 from skmatnet import BRNetRegressor
 
-THRESHOLDS = (0.15, 0.12, 0.10, 0.085, 0.070)
 #: Gupta et al. (SDM 2022), Table 1: BRNet on JARVIS, 0.070 eV/atom, 4,467 s of training.
-PAPER_SECONDS, PAPER_MAE = 4467, 0.070
+PAPER_SECONDS = {"jarvis_formation_energy": (4467, 0.070), "mp_formation_energy": (15677, 0.106)}
+DEFAULT_BUDGETS = (30, 60, 120, 240)
 
 
 class TestLog(Callback):
-    def __init__(self, X_test, y_test, every):
-        self.X_test, self.y_test, self.every = X_test, y_test, every
-        self.log = []
-        self.started = None
+    """Per epoch: training time so far and the test MAE of the best-validation model."""
+
+    def __init__(self, X_test, y_test):
+        self.X_test, self.y_test = X_test, y_test
 
     def initialize(self):
+        self.log = []
+        self.best_val_, self.selected_ = np.inf, None
         return self
-
-    def on_train_begin(self, net, **kwargs):
-        self.started = time.perf_counter()
 
     def on_epoch_end(self, net, **kwargs):
         history = net.history
-        epoch = len(history)
-        entry = {
-            "epoch": epoch,
-            "elapsed": float(sum(history[:, "dur"])),
-            "wall": time.perf_counter() - self.started,
-            "val_mae": float(history[-1, "valid_loss"]),
-            "test_mae": None,
-        }
-        if epoch % self.every == 0 or epoch == 1:
-            entry["test_mae"] = mean_abs_error(net, self.X_test, self.y_test)
-        self.log.append(entry)
+        val = float(history[-1, "valid_loss"])
+        test = mean_abs_error(net, self.X_test, self.y_test)
+        if val < self.best_val_:
+            self.best_val_, self.selected_ = val, test
+        self.log.append({"epoch": len(history), "training_s": float(sum(history[:, "dur"])),
+                         "val_mae": val, "test_mae": test, "selected_test_mae": self.selected_})
 
 
-def first_reaching(log: list[dict], threshold: float) -> dict:
-    """When the current epoch, and the best-validation-so-far epoch, first reach ``threshold``."""
-    any_epoch = selected = None
-    best_val, best_test = np.inf, None
-    for entry in log:
-        if entry["val_mae"] < best_val:
-            best_val, best_test = entry["val_mae"], entry["test_mae"]
-        test = entry["test_mae"]
-        if any_epoch is None and test is not None and test <= threshold:
-            any_epoch = entry
-        if selected is None and best_test is not None and best_test <= threshold:
-            selected = entry
-    return {"selected": selected, "any_epoch": any_epoch}
+def _mae(net, data) -> float:
+    return float(np.abs(net.predict(data["X_test"]) - data["y_test"]).mean())
+
+
+def run_paper(data, args) -> dict:
+    log = TestLog(data["X_test"], data["y_test"])
+    net = BRNetRegressor.from_recipe("paper", random_state=args.seed, device=args.device,
+                                     max_time=args.paper_time, callbacks=[log])
+    net.fit(data["X_train"], data["y_train"], X_val=data["X_val"], y_val=data["y_val"])
+    curve = [{"training_s": e["training_s"], "test_mae": e["selected_test_mae"],
+              "epoch": e["epoch"]} for e in log.log]
+    return {"curve": curve, "log": log.log, "final_test_mae": _mae(net, data),
+            "epochs": net.n_epochs_, "stop_reason": net.stop_reason_}
+
+
+def run_recommended(data, args) -> dict:
+    curve = []
+    # the last fit: the default schedule with no time cut (left out of a smoke run)
+    for budget in [*args.budgets, *([] if args.smoke else [None])]:
+        net = BRNetRegressor(random_state=args.seed, device=args.device, max_time=budget)
+        start = time.perf_counter()
+        net.fit(data["X_train"], data["y_train"], X_val=data["X_val"], y_val=data["y_val"])
+        wall = time.perf_counter() - start
+        point = {"budget_s": budget, "training_s": float(sum(net.history_[:, "dur"])),
+                 "wall_s": wall, "test_mae": _mae(net, data), "epoch": net.n_epochs_,
+                 "stop_reason": net.stop_reason_}
+        print(json.dumps(point), flush=True)
+        curve.append(point)
+    return {"curve": curve, "final_test_mae": curve[-1]["test_mae"]}
+
+
+def first_time(curve: list[dict], threshold: float):
+    """Training seconds at which the curve first reaches ``threshold`` (None if never)."""
+    for point in sorted(curve, key=lambda p: p["training_s"]):
+        if point["test_mae"] is not None and point["test_mae"] <= threshold:
+            return point["training_s"]
+    return None
+
+
+def value_at(curve: list[dict], seconds: float):
+    """The curve's test MAE after ``seconds`` of training (the last point before it)."""
+    before = [p for p in curve if p["training_s"] <= seconds and p["test_mae"] is not None]
+    return min(before, key=lambda p: p["test_mae"])["test_mae"] if before else None
+
+
+def report(args) -> None:
+    results = {}
+    for recipe in ("paper", "recommended"):
+        path = _common.RESULTS / f"time_to_accuracy_{args.dataset}_{recipe}.json"
+        results[recipe] = json.loads(path.read_text())
+    paper, ours = results["paper"]["result"]["curve"], results["recommended"]["result"]["curve"]
+    paper_end = paper[-1]["training_s"]
+    marks = sorted({60.0, 150.0, 300.0, 600.0, 1200.0, 1800.0, paper_end})
+    thresholds = sorted({round(value_at(paper, t), 4) for t in marks
+                         if value_at(paper, t) is not None}, reverse=True)
+    rows = []
+    for threshold in thresholds:
+        t_paper, t_ours = first_time(paper, threshold), first_time(ours, threshold)
+        rows.append({
+            "test_MAE": threshold,
+            "paper_recipe_s": round(t_paper, 1) if t_paper else "not reached",
+            "recommended_s": round(t_ours, 1) if t_ours else "not reached",
+            "speed-up": f"{t_paper / t_ours:.1f}x" if t_paper and t_ours else "",
+        })
+    print(markdown_table(rows, list(rows[0])))
+    print(f"\npaper recipe: {len(paper)} epochs in {paper_end:.0f} s, final (kept) test MAE "
+          f"{results['paper']['result']['final_test_mae']:.4f}; recommended recipe, no time "
+          f"cut: {ours[-1]['training_s']:.0f} s, test MAE {ours[-1]['test_mae']:.4f}")
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ax.plot([p["training_s"] for p in paper], [p["test_mae"] for p in paper],
+            label="papers' recipe (full BRNet, Adam 1e-4, batch 32)")
+    ax.plot([p["training_s"] for p in ours], [p["test_mae"] for p in ours], "o-",
+            label="recommended recipe (one fit per time budget)")
+    reference = PAPER_SECONDS.get(args.dataset)
+    if reference:
+        ax.axhline(reference[1], color="gray", ls=":",
+                   label=f"BRNet paper ({reference[0]:,} s, GPU)")
+    ax.set_xscale("log")
+    ax.set_xlabel("training time (s, one CPU thread)")
+    ax.set_ylabel("test MAE (eV/atom)")
+    ax.set_title(f"BRNet on {args.dataset}, BRNet protocol")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    out = _common.RESULTS / f"time_to_accuracy_{args.dataset}.png"
+    fig.savefig(out, dpi=120)
+    print("saved", out)
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_common_arguments(parser)
-    parser.add_argument("--max-time", type=float, default=None,
-                        help="training budget in seconds (default: 300 on CPU, 1800 on CUDA)")
-    parser.add_argument("--eval-every", type=int, default=1, help="epochs between test MAEs")
-    parser.add_argument("--widths", choices=("full", "small"), default="full",
-                        help="full: the published BRNet; small: widths / 4")
+    parser.add_argument("--dataset", default="jarvis_formation_energy")
+    parser.add_argument("--recipe", choices=("paper", "recommended"), default="recommended")
+    parser.add_argument("--paper-time", type=float, default=3600.0,
+                        help="training budget of the paper recipe, seconds (default 3600)")
+    parser.add_argument("--budgets", default=",".join(map(str, DEFAULT_BUDGETS)),
+                        help="time budgets of the recommended recipe, seconds")
     parser.add_argument("--seed", type=int, default=1234567)
-    parser.add_argument("--estimator-params", default="",
-                        help='extra estimator settings, e.g. "optimizer__fused=True,'
-                             'precision=tf32" (values are Python literals)')
+    parser.add_argument("--report", action="store_true",
+                        help="combine the two recipes' results into the table and the plot")
     args = parser.parse_args(argv)
+    if args.report:
+        report(args)
+        return
+    args.budgets = [float(b) for b in args.budgets.split(",") if b]
     info = setup(args)
-    cuda = info["device"].startswith("cuda")
-    max_time = args.max_time or (1800.0 if cuda else 300.0)
-
-    data = brnet_protocol()
+    data = brnet_protocol(args.dataset)
     if args.smoke:
-        max_time, args.widths = min(max_time, 2.0), "small"
+        args.paper_time, args.budgets = 1.0, [1.0]
         for part, n in (("train", 512), ("val", 128), ("test", 128)):
             data[f"X_{part}"], data[f"y_{part}"] = data[f"X_{part}"][:n], data[f"y_{part}"][:n]
-    extra = {}
-    if args.estimator_params:
-        import ast
-
-        for item in args.estimator_params.split(","):
-            key, value = item.split("=", 1)
-            try:
-                extra[key.strip()] = ast.literal_eval(value.strip())
-            except (ValueError, SyntaxError):
-                extra[key.strip()] = value.strip()
-    print(f"BRNet ({args.widths}), paper recipe, on JARVIS formation energy (BRNet protocol): "
+    print(f"BRNet, {args.recipe} recipe, {args.dataset} (BRNet protocol): "
           f"{len(data['X_train']):,} train / {len(data['X_val']):,} val / "
-          f"{len(data['X_test']):,} test; budget {max_time:.0f} s; {info['device_name']}")
-
-    module = SMALL_BRNET if args.widths == "small" else {}
-    log = TestLog(data["X_test"], data["y_test"], args.eval_every)
-    net = BRNetRegressor(random_state=args.seed, device=args.device, max_time=max_time,
-                         callbacks=[log], **{f"module__{k}": v for k, v in module.items()},
-                         **extra)
-    start = time.perf_counter()
-    net.fit(data["X_train"], data["y_train"], X_val=data["X_val"], y_val=data["y_val"])
-    wall = time.perf_counter() - start
-    final_test = float(np.abs(net.predict(data["X_test"]) - data["y_test"]).mean())
-    tested = [e for e in log.log if e["test_mae"] is not None]
-    best = min(tested, key=lambda e: e["test_mae"])
-
-    rows = []
-    for threshold in THRESHOLDS:
-        reached = first_reaching(log.log, threshold)
-        row = {"test_MAE_threshold": threshold}
-        for kind, entry in reached.items():
-            row[f"{kind}_s"] = round(entry["elapsed"], 1) if entry else "not reached"
-            row[f"{kind}_epoch"] = entry["epoch"] if entry else ""
-        row["paper"] = f"{PAPER_SECONDS:,} s (GPU)" if threshold == PAPER_MAE else ""
-        rows.append(row)
-    print()
-    print(markdown_table(rows, list(rows[0])))
-    marks = {1, len(log.log)} | {2**k for k in range(20)}
-    curve = [{"epoch": e["epoch"], "training_s": round(e["elapsed"], 1),
-              "val_MAE": round(e["val_mae"], 4),
-              "test_MAE": "" if e["test_mae"] is None else round(e["test_mae"], 4)}
-             for e in log.log if e["epoch"] in marks]
-    print()
-    print(markdown_table(curve, list(curve[0])))
-    durations = np.diff([0.0] + [e["elapsed"] for e in log.log])
-    per_epoch = float(np.median(durations[1:] if len(durations) > 1 else durations))
-    print(f"\n{len(log.log)} epochs in {log.log[-1]['elapsed']:.0f} s of training "
-          f"({per_epoch:.2f} s/epoch; {wall:.0f} s wall with the test evaluations); stopped by "
-          f"{net.stop_reason_}. Best test MAE of any epoch {best['test_mae']:.4f} (epoch "
-          f"{best['epoch']}); kept model (epoch {net.best_epoch_}, best validation): test MAE "
-          f"{final_test:.4f} eV/atom. Paper: {PAPER_MAE} after {PAPER_SECONDS:,} s.")
+          f"{len(data['X_test']):,} test; {info['device_name']}")
+    result = (run_paper if args.recipe == "paper" else run_recommended)(data, args)
+    rows = [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in point.items()}
+            for point in result["curve"]]
+    shown = rows if args.recipe == "recommended" else [
+        r for i, r in enumerate(rows) if i + 1 in {1, len(rows)} | {2**k for k in range(20)}]
+    print(markdown_table(shown, list(shown[0])))
     info.update(machine())
-    print(f"machine: {info['device_name']}; {info['cpu_count']} cores, torch threads "
-          f"{info['threads']}; torch {info['torch']}; {info['date']}")
-    paths = save("time_to_accuracy" + ("_smoke" if args.smoke else ""), rows, {
-        "setup": info, "max_time": max_time, "epochs": len(log.log),
-        "stop_reason": net.stop_reason_, "best_epoch": net.best_epoch_,
-        "kept_model_test_mae": final_test, "best_any_epoch": best, "log": log.log,
-        "seconds_per_epoch": per_epoch, "estimator_params": extra, "args": vars(args),
-    })
+    name = f"time_to_accuracy_{args.dataset}_{args.recipe}" + ("_smoke" if args.smoke else "")
+    paths = save(name, rows, {"setup": info, "result": result, "args": vars(args)})
     print("saved", *paths)
 
 

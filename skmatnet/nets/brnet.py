@@ -81,6 +81,9 @@ class BRNet(nn.Module):
         Input width.
     n_outputs : int, default=1
         Number of regression targets.
+    width_multiplier : float, default=1.0
+        Multiplies every hidden width (rounded, at least 1); 1.0 is the
+        published network.
     skip : bool, default=True
         Residual shortcuts on (BRNet) or off (BNet).
     stage_widths : sequence of int, default=(1024, 512, 256, 128, 64, 32)

@@ -43,6 +43,9 @@ class ElemNet(nn.Module):
         Input width (86 element fractions in the ElemNet order).
     n_outputs : int, default=1
         Number of regression targets.
+    width_multiplier : float, default=1.0
+        Multiplies every hidden width (rounded, at least 1); 1.0 is the
+        published network.
     widths : sequence of int, default=(1024,)*4 + (512,)*3 + (256,)*3 + (128,)*3 + (64,)*2 + (32,)
         Width of each hidden layer, in order.
     dropout : float or sequence of float, default=(0.2, 0.1, 0.3, 0.2)

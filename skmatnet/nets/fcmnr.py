@@ -53,6 +53,9 @@ class FCMnR(nn.Module):
         Input width.
     n_outputs : int, default=1
         Number of regression targets.
+    width_multiplier : float, default=1.0
+        Multiplies every hidden width (rounded, at least 1); 1.0 is the
+        published network.
     n_blocks : int, default=5
         Number of merge-and-run blocks (the paper's best; the published code
         offers 2 to 4). 0 is allowed (entry streams straight into the head).

@@ -67,6 +67,9 @@ class FCUNet(nn.Module):
         Input width.
     n_outputs : int, default=1
         Number of regression targets.
+    width_multiplier : float, default=1.0
+        Multiplies every hidden width (rounded, at least 1); 1.0 is the
+        published network.
     encoder_widths : sequence of sequence of int
         Layer widths of each encoder stage, default
         ``((1024,)*4, (512,)*3, (256,)*3, (128,)*3, (64,)*3)``.

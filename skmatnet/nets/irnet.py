@@ -56,6 +56,9 @@ class IRNet(nn.Module):
         Input width.
     n_outputs : int, default=1
         Number of regression targets.
+    width_multiplier : float, default=1.0
+        Multiplies every hidden width (rounded, at least 1); 1.0 is the
+        published network.
     depth : {17, 24, 48} or None, default=None
         Published preset (counting the output layer): IRNet-17 =
         1024×4, 512×3, 256×3, 128×3, 64×2, 32; IRNet-24 = 1024×4, 512×4, 256×4,

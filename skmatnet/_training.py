@@ -1,319 +1,254 @@
-"""Training machinery behind :class:`skmatnet.estimators.MatNetRegressor`.
+"""Fitting: skorch's training loop run inside a seeded random state, with the guards.
 
-Everything here plugs into skorch's own hooks: an iterator returned by
-``get_iterator`` and callbacks. Nothing re-implements skorch's training loop.
+A mixin for :class:`skmatnet.estimators.MatNetRegressor` (and any estimator on
+the same base): ``fit``, ``partial_fit`` and ``resume`` validate their input,
+assemble the callbacks of the fit (divergence and time guards, early stopping,
+the schedule, checkpoints), run skorch's ``partial_fit`` and report how the fit
+ended (``stop_reason_``), passing a Ctrl-C on once good weights are in place.
 """
 
 from __future__ import annotations
 
-import copy
-import hashlib
 import json
-import os
-import time
 import warnings
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
-import torch
-from skorch.callbacks import Callback, EarlyStopping
+from sklearn.utils._param_validation import validate_parameter_constraints
+from skorch import NeuralNet
+from skorch.dataset import ValidSplit
 
-__all__ = [
-    "CheckpointError",
-    "TrainingDivergedError",
-]
+from .callbacks.checkpoint import Checkpointer, data_fingerprint, load_checkpoint
+from .callbacks.guards import DivergenceGuard, KeepGoodWeights, StoppingEarly, TimeBudget
+from .exceptions import TrainingDivergedError
 
-#: Version of the checkpoint layout; a resume refuses other versions.
-CHECKPOINT_FORMAT = 1
-LAST_CHECKPOINT = "last.pt"
-BEST_WEIGHTS = "best.pt"
+__all__ = ["TrainingMixin"]
 
 
-class TrainingDivergedError(FloatingPointError):
-    """The training or validation loss became NaN or infinite."""
+@dataclass
+class _Fit:
+    """What one call of fit or partial_fit knows; private to the estimator."""
+
+    validation: tuple | None
+    split_seed: int | None
+    first_row: int
+    resume_from: dict | None = None
+    identity: dict | None = None
+    interrupted: bool = False
 
 
-class CheckpointError(ValueError):
-    """A checkpoint cannot be used to resume this fit (missing, corrupt or foreign)."""
+class TrainingMixin:
+    """fit / partial_fit / resume over skorch's loop; see the module docstring."""
 
+    def _in_fit(self) -> bool:
+        return getattr(self, "_fit_", None) is not None
 
-class TensorBatches:
-    """Mini-batches sliced from whole tensors, replacing skorch's per-row DataLoader.
+    def get_default_callbacks(self):
+        fit = getattr(self, "_fit_", None)
+        validated = self._has_validation()
+        callbacks = list(super().get_default_callbacks())
+        # The stopping guards come first, so a NaN loss is reported as divergence, not
+        # patience, and no broken epoch is kept as a good one.
+        callbacks += [
+            ("divergence_guard", DivergenceGuard()),
+            ("good_weights", KeepGoodWeights()),
+            ("time_budget", TimeBudget(self.max_time)),
+        ]
+        if self.patience is not None and validated:
+            callbacks.append(("early_stopping", StoppingEarly(
+                monitor="valid_loss", patience=self.patience, threshold=0.0,
+                threshold_mode="abs", load_best=True, sink=print)))
+        schedule = self._lr_schedule_callback(resumed=fit is not None
+                                              and fit.resume_from is not None)
+        if schedule is not None:
+            callbacks.append(("lr_scheduler", schedule))
+        if self.checkpoint_dir is not None:
+            # Last, so it restores a resumed fit after the others have reset themselves.
+            callbacks.append(("checkpoint", Checkpointer(
+                self.checkpoint_dir, self.checkpoint_every,
+                identity=None if fit is None else fit.identity,
+                split_seed=0 if fit is None or fit.split_seed is None else fit.split_seed,
+                resume_from=None if fit is None else fit.resume_from)))
+        return callbacks
 
-    The tensors live on the training device for the whole fit; a batch is one
-    index gather, with no per-row ``__getitem__`` and no collation.
+    def _has_validation(self) -> bool:
+        fit = getattr(self, "_fit_", None)
+        return (fit is not None and fit.validation is not None) or (
+            self.validation_fraction is not None)
 
-    Each pass draws from torch's global random state exactly what a
-    ``DataLoader`` with a ``RandomSampler`` draws (a worker base seed, then
-    the sampler seed), so for the same seed this path and skorch's standard
-    path see the same batches in the same order. Outside ``fit``
-    (``draw_like_dataloader=False``) unshuffled passes draw nothing, so
-    ``predict`` leaves the global random state alone.
-    """
+    def get_split_datasets(self, X, y=None, **fit_params):
+        dataset = self.get_dataset(X, y)
+        fit = getattr(self, "_fit_", None)
+        if fit is not None and fit.validation is not None:
+            return dataset, self.get_dataset(*fit.validation)
+        if self.validation_fraction is None:
+            return dataset, None
+        seed = getattr(self, "_split_seed_", self.random_state)
+        split = ValidSplit(self.validation_fraction, stratified=False, random_state=seed)
+        return split(dataset, y)
 
-    def __init__(self, X: torch.Tensor, y: torch.Tensor | None, batch_size: int, shuffle: bool,
-                 rows: torch.Tensor | None = None, draw_like_dataloader: bool = True):
-        self.X, self.y = X, y
-        self.rows = rows
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.draw_like_dataloader = draw_like_dataloader
+    # -- fitting
 
-    def __len__(self) -> int:
-        return -(-self._n() // self.batch_size)
+    def fit(self, X, y, X_val=None, y_val=None, resume=False, **fit_params):
+        """Train the network (from scratch unless ``warm_start=True``).
 
-    def _n(self) -> int:
-        return len(self.X) if self.rows is None else len(self.rows)
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features, e.g. the output of
+            :class:`~skmatnet.ElementFractionTransformer`. Cast to float32.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets; several columns train one network with several outputs.
+        X_val, y_val : array-like, optional
+            A fixed validation set for early stopping, used instead of the
+            random ``validation_fraction`` split (the BRNet protocol's 9%).
+        resume : bool, default=False
+            Continue from ``checkpoint_dir/last.pt`` instead of starting over.
+            The parameters and data must be those of the interrupted fit
+            (checked); the result equals that of an uninterrupted fit.
+        **fit_params
+            Passed to the module's ``forward``.
 
-    def _take(self, index):
-        if self.rows is not None:
-            index = self.rows[index]
-        return self.X[index], None if self.y is None else self.y[index]
+        Returns
+        -------
+        self
+        """
+        restart = not self.warm_start or not self.initialized_
+        return self._train(X, y, X_val, y_val, fit_params, reset=True, seed=restart,
+                           restart=restart, resume=resume)
 
-    def __iter__(self):
-        n, size = self._n(), self.batch_size
-        if self.draw_like_dataloader or self.shuffle:
-            torch.empty((), dtype=torch.int64).random_()  # the DataLoader's worker base seed
-        if not self.shuffle:
-            for start in range(0, n, size):
-                yield self._take(slice(start, start + size))
-            return
-        seed = int(torch.empty((), dtype=torch.int64).random_().item())
-        generator = torch.Generator()
-        generator.manual_seed(seed)
-        order = torch.randperm(n, generator=generator).to(self.X.device, non_blocking=True)
-        for start in range(0, n, size):
-            yield self._take(order[start:start + size])
+    def partial_fit(self, X, y, classes=None, X_val=None, y_val=None, **fit_params):
+        """Continue training for ``max_epochs`` more epochs (initialising if needed).
 
+        Parameters
+        ----------
+        X, y, X_val, y_val
+            As in :meth:`fit`.
+        classes : ignored
+        **fit_params
+            Passed to the module's ``forward``.
 
-class StoppingEarly(EarlyStopping):
-    """skorch's EarlyStopping that tells the estimator why training stopped."""
+        Returns
+        -------
+        self
+        """
+        first = not getattr(self, "initialized_", False)
+        return self._train(X, y, X_val, y_val, fit_params, reset=first, seed=first,
+                           restart=first)
 
-    def on_epoch_end(self, net, **kwargs):
+    def _train(self, X, y, X_val, y_val, fit_params, *, reset, seed, restart, resume=False):
+        """Validate, then run skorch's training loop inside a forked, seeded RNG."""
+        # sklearn's declarative checks (skorch's own _validate_params runs at initialize)
+        validate_parameter_constraints(self._parameter_constraints, self.get_params(deep=False),
+                                       caller_name=type(self).__name__)
+        X, y = self._validate_training_data(X, y, reset=reset)
+        fit = _Fit(validation=self._validation_data(X_val, y_val), split_seed=None,
+                   first_row=len(self.history_) if not restart and not resume else 0)
+        if resume or self.checkpoint_dir is not None:
+            fit.identity = self._checkpoint_identity(X, y, *(fit.validation or (None, None)))
+        epochs = self._epochs_for_fit()
+        if resume:
+            if self.checkpoint_dir is None:
+                raise ValueError("fit(resume=True) needs checkpoint_dir to be set")
+            fit.resume_from = load_checkpoint(self.checkpoint_dir, fit.identity)
+            epochs = max(epochs - fit.resume_from["epochs"], 0)
+        self._fit_ = fit
         try:
-            super().on_epoch_end(net, **kwargs)
+            with self._seeded(), self._matmul_precision():
+                if seed:
+                    self._split_seed_ = self._seed_everything()
+                else:
+                    self._restore_rng()
+                if resume:
+                    self._split_seed_ = fit.resume_from["split_seed"]
+                fit.split_seed = getattr(self, "_split_seed_", None)
+                if restart or resume:
+                    self.initialize()
+                try:
+                    NeuralNet.partial_fit(self, X, y, **dict(fit_params, epochs=epochs))
+                finally:
+                    self._save_rng()
+        finally:
+            self._fit_ = None
+        return self._finish_fit(fit)
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
         except KeyboardInterrupt:
-            net._stop_reason_ = "early_stopping"
+            # A callback that stops training on purpose records its reason first; anything
+            # else is the user's Ctrl-C, possibly in the middle of an epoch.
+            history = self.history
+            if len(history) and "train_loss" not in history[-1]:
+                del history[-1]
+            if len(history) and "stop_reason" not in history[-1]:
+                history.record("stop_reason", "interrupted")
+            self._fit_.interrupted = True
             raise
 
-
-def _finite(value) -> bool:
-    return value is None or bool(np.isfinite(value))
-
-
-class TrainingGuard(Callback):
-    """Stops on a time budget, on a diverging loss, and keeps good weights on Ctrl-C.
-
-    Parameters
-    ----------
-    max_time : float or None
-        Seconds of training after which the fit stops at the end of the epoch.
-    on_divergence : {"raise", "restore"}
-        What a NaN/infinite loss does: both restore the last good weights;
-        ``"raise"`` then raises :class:`TrainingDivergedError`, ``"restore"``
-        warns and returns the restored model.
-    """
-
-    def __init__(self, max_time=None, on_divergence="raise"):
-        self.max_time = max_time
-        self.on_divergence = on_divergence
-
-    def on_train_begin(self, net, **kwargs):
-        self.started_ = time.perf_counter()
-        self.good_weights_ = None
-        self.good_epoch_ = None
-        self.diverged_ = None
-
-    def _early_stopping(self, net):
-        stopper = _callback(net, EarlyStopping)
-        return stopper if stopper is not None and stopper.load_best else None
-
-    def on_epoch_end(self, net, **kwargs):
-        row = net.history[-1]
-        for name in ("train_loss", "valid_loss"):
-            if not _finite(row.get(name)):
-                self.diverged_ = (name, row["epoch"], row[name])
-                net._stop_reason_ = "diverged"
-                raise KeyboardInterrupt
-        if self._early_stopping(net) is None:
-            # Without early stopping there is no best-weights copy; keep the last good one.
-            self.good_weights_ = copy.deepcopy(net.module_.state_dict())
-            self.good_epoch_ = row["epoch"]
-        if self.max_time is not None and time.perf_counter() - self.started_ >= self.max_time:
-            net._stop_reason_ = "max_time"
+    def _finish_fit(self, fit):
+        """Record how the fit ended; pass a Ctrl-C on and report a divergence."""
+        rows = self.history_[fit.first_row:]
+        reason = rows[-1].get("stop_reason") if len(rows) else None
+        if fit.interrupted and reason is None:
+            reason = "interrupted"
+        self.stop_reason_ = reason or "max_epochs"
+        self.kept_epoch_ = dict(self.callbacks_)["good_weights"].kept_epoch_
+        self._record_epochs()
+        if self.stop_reason_ == "interrupted":
+            # skorch swallows Ctrl-C; pass it on (a grid search or a script should stop),
+            # with the estimator already holding good weights.
+            self._warn_interrupted()
             raise KeyboardInterrupt
+        if self.stop_reason_ == "diverged":
+            self._report_divergence()
+        return self
 
-    def on_train_end(self, net, **kwargs):
-        weights, self.good_weights_ = self.good_weights_, None  # not into pickles
-        if net._stop_reason_ not in ("interrupted", "diverged"):
-            return
-        # The weights are those of an unfinished or broken epoch: go back to good ones.
-        stopper = self._early_stopping(net)
-        epoch = self.good_epoch_
-        if stopper is not None and getattr(stopper, "best_model_weights_", None) is not None:
-            weights, epoch = stopper.best_model_weights_, stopper.best_epoch_
-        if weights is not None:
-            net.module_.load_state_dict(weights)
-        net.kept_epoch_ = epoch
+    def _warn_interrupted(self) -> None:
+        kept = self.kept_epoch_
+        where = (f"the weights of epoch {kept} were kept" if kept is not None
+                 else "the weights were kept as they were")
+        warnings.warn(
+            f"{type(self).__name__}.fit was interrupted (KeyboardInterrupt) after "
+            f"{len(self.history_)} complete epoch(s); {where}. The model is usable.",
+            UserWarning,
+            stacklevel=4,
+        )
 
+    def _report_divergence(self) -> None:
+        name, epoch, value = dict(self.callbacks_)["divergence_guard"].diverged_
+        kept = (f"the weights of epoch {self.kept_epoch_} were restored"
+                if self.kept_epoch_ is not None else "no epoch finished with a finite loss")
+        message = (
+            f"{type(self).__name__}: {name} became {value} in epoch {epoch}; training "
+            f"stopped and {kept}. Try a lower lr (now {self.lr}) or check X and y for "
+            "extreme values."
+        )
+        if self.on_divergence == "raise" or self.kept_epoch_ is None:
+            raise TrainingDivergedError(
+                message + " Pass on_divergence='restore' to keep the restored model "
+                "without an error."
+            )
+        warnings.warn(message, UserWarning, stacklevel=4)
 
-# ---------------------------------------------------------------------------
-# Checkpoints
-# ---------------------------------------------------------------------------
-
-
-def _atomic_save(obj, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
-def data_fingerprint(*arrays) -> str:
-    """A short hash of the training data, so a resume on other data is refused."""
-    digest = hashlib.sha256()
-    for array in arrays:
-        if array is None:
-            continue
-        array = np.ascontiguousarray(array)
-        digest.update(str((array.shape, array.dtype.str)).encode())
-        digest.update(array.data)
-    return digest.hexdigest()[:16]
-
-
-def _rng_states(net) -> dict:
-    states = {"torch": torch.get_rng_state()}
-    if torch.cuda.is_available() and str(net.device).startswith("cuda"):
-        states["cuda"] = torch.cuda.get_rng_state_all()
-    return states
-
-
-class Checkpointer(Callback):
-    """Writes resumable checkpoints every ``every`` epochs and the best weights on improvement.
-
-    ``last.pt`` holds everything a resumed fit needs to continue exactly as an
-    uninterrupted one: weights, optimizer state, history, random states, the
-    early-stopping and learning-rate-schedule state. ``best.pt`` holds the
-    weights of the best validation epoch so far. Both are written atomically
-    and load with ``torch.load(..., weights_only=True)``.
-    """
-
-    def __init__(self, directory, every=10, identity=None):
-        self.directory = directory
-        self.every = every
-        self.identity = identity or {}
-
-    def on_train_begin(self, net, **kwargs):
-        Path(self.directory).mkdir(parents=True, exist_ok=True)
-        pending = getattr(net, "_resume_state_", None)
-        if pending is not None:
-            restore_state(net, pending)
-            net._resume_state_ = None
-
-    def on_epoch_end(self, net, **kwargs):
-        row = net.history[-1]
-        if row.get("valid_loss_best"):
-            _atomic_save(net.module_.state_dict(), Path(self.directory) / BEST_WEIGHTS)
-        if self.every and row["epoch"] % self.every == 0:
-            _atomic_save(capture_state(net, self.identity),
-                         Path(self.directory) / LAST_CHECKPOINT)
-
-
-def _callback(net, kind):
-    for _, callback in net.callbacks_:
-        if isinstance(callback, kind):
-            return callback
-    return None
-
-
-def capture_state(net, identity: dict) -> dict:
-    from skorch.callbacks import LRScheduler
-
-    state = {
-        "format": CHECKPOINT_FORMAT,
-        "identity": json.dumps(identity, sort_keys=True),
-        "epochs": len(net.history),
-        "history": json.dumps(net.history.to_list()),
-        "module": net.module_.state_dict(),
-        "optimizer": net.optimizer_.state_dict(),
-        "rng": _rng_states(net),
-        "split_seed": int(getattr(net, "_split_seed_", 0)),
-    }
-    stopper = _callback(net, EarlyStopping)
-    if stopper is not None:
-        state["early_stopping"] = {
-            "misses": int(stopper.misses_),
-            "threshold": float(stopper.dynamic_threshold_),
-            "best_epoch": int(stopper.best_epoch_),
-            "best_weights": stopper.best_model_weights_,
+    def _checkpoint_identity(self, X, y, X_val, y_val) -> dict:
+        """What must match between an interrupted fit and its resumption."""
+        ignored = {"verbose", "max_epochs", "max_time", "callbacks", "device",
+                   "checkpoint_dir", "checkpoint_every", "warm_start"}
+        params = {
+            name: repr(value) for name, value in self.get_params(deep=False).items()
+            if name not in ignored
         }
-    scheduler = _callback(net, LRScheduler)
-    if scheduler is not None and hasattr(scheduler.lr_scheduler_, "state_dict"):
-        state["lr_scheduler"] = scheduler.lr_scheduler_.state_dict()
-    return state
+        return {
+            "estimator": type(self).__name__,
+            "params": json.dumps(params, sort_keys=True),
+            "data": data_fingerprint(X, y, X_val, y_val),
+        }
 
-
-def load_checkpoint(directory, identity: dict) -> dict:
-    """Read ``last.pt`` from ``directory`` and check it belongs to this fit."""
-    path = Path(directory) / LAST_CHECKPOINT
-    if not path.exists():
-        raise CheckpointError(f"no checkpoint to resume from: {path} does not exist")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several types for damaged files
-        raise CheckpointError(f"checkpoint {path} cannot be read ({exc.__class__.__name__}: "
-                              f"{str(exc).splitlines()[0] if str(exc) else 'damaged file'})"
-                              ) from None
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"checkpoint {path} is not a skmatnet checkpoint of format "
-                              f"{CHECKPOINT_FORMAT}")
-    saved = json.loads(state["identity"])
-    differences = sorted(
-        key for key in set(saved) | set(identity) if saved.get(key) != identity.get(key)
-    )
-    if differences:
-        details = "; ".join(
-            f"{key}: checkpoint {saved.get(key)!r}, now {identity.get(key)!r}"
-            for key in differences
-        )
-        raise CheckpointError(f"checkpoint {path} was written by a different fit ({details})")
-    return state
-
-
-def restore_state(net, state: dict) -> None:
-    """Put a fit back where ``state`` was captured (called at train begin)."""
-    from skorch.callbacks import LRScheduler
-    from skorch.history import History
-
-    device = net.device
-    net.module_.load_state_dict(state["module"])
-    net.optimizer_.load_state_dict(state["optimizer"])
-    net.history_ = History(json.loads(state["history"]))
-    net._split_seed_ = state["split_seed"]
-    torch.set_rng_state(state["rng"]["torch"])
-    if "cuda" in state["rng"] and str(device).startswith("cuda"):
-        torch.cuda.set_rng_state_all(state["rng"]["cuda"])
-    stopper = _callback(net, EarlyStopping)
-    if stopper is not None and "early_stopping" in state:
-        saved = state["early_stopping"]
-        stopper.misses_ = saved["misses"]
-        stopper.dynamic_threshold_ = saved["threshold"]
-        stopper.best_epoch_ = saved["best_epoch"]
-        weights = saved["best_weights"]
-        stopper.best_model_weights_ = (
-            None if weights is None else {k: v.to(device) for k, v in weights.items()}
-        )
-    scheduler = _callback(net, LRScheduler)
-    if scheduler is not None and "lr_scheduler" in state:
-        scheduler.lr_scheduler_.load_state_dict(state["lr_scheduler"])
-
-
-def warn_interrupted(net) -> None:
-    kept = getattr(net, "kept_epoch_", None)
-    where = (f"the weights of epoch {kept} were kept" if kept is not None
-             else "the weights were kept as they were")
-    warnings.warn(
-        f"{type(net).__name__}.fit was interrupted (KeyboardInterrupt) after "
-        f"{len(net.history_)} complete epoch(s); {where}. The model is usable.",
-        UserWarning,
-        stacklevel=3,
-    )
+    def _record_epochs(self) -> None:
+        history = self.history_
+        self.n_epochs_ = len(history)
+        self.best_epoch_ = None
+        if len(history) and "valid_loss" in history[0]:
+            losses = np.array(history[:, "valid_loss"], dtype=float)
+            self.best_epoch_ = int(history[int(np.argmin(losses)), "epoch"])

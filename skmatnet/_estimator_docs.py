@@ -1,0 +1,151 @@
+"""Parameter and attribute documentation shared by every skmatnet estimator, written once.
+
+:class:`skmatnet.estimators.MatNetRegressor` appends these sections to the
+docstring of each estimator class, so ``help(BRNetRegressor)`` shows every
+parameter with its default, as skorch and imbalanced-learn do.
+"""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+
+__all__ = ["ATTRIBUTES", "PARAMETERS", "document_estimator", "with_shared_sections"]
+
+PARAMETERS = """\
+Parameters
+----------
+module : torch.nn.Module class or instance
+    The network. As a class it is built in ``fit`` with the ``module__*``
+    parameters plus ``n_features`` (from ``X``) and ``n_outputs`` (from
+    ``y``), so widths can be tuned with e.g. ``module__widths``.
+criterion : torch loss class, default=torch.nn.L1Loss
+    Mean absolute error, as in the papers.
+optimizer : torch optimizer class, default=torch.optim.AdamW
+    AdamW with torch's weight decay of 0.01 (the papers: Adam). Further
+    settings as ``optimizer__*`` (e.g. ``optimizer__weight_decay``).
+lr : float, default=2e-3
+    Peak learning rate of the schedule (the papers: a constant 1e-4).
+max_epochs : int or None, default=None
+    Length of the schedule in epochs. ``None``: 100 epochs, or as many as
+    ``max_time`` allows when that is given (the schedule then runs over
+    the time budget). The paper recipe: at most 3000 epochs.
+batch_size : int, default=256
+    Training batch size (the papers: 32). Prediction uses batches of 4096
+    (``iterator_valid__batch_size``), which only changes speed.
+patience : int or None, default=None
+    Early stopping: stop after this many epochs without a lower validation
+    loss and restore the weights of the best epoch. ``None`` trains the
+    whole schedule and keeps its final weights (an annealed rate gives its
+    best model at the end). The paper recipe: 100 for BRNet/BNet, 200 for
+    ElemNet, IRNet and Tatis et al.'s networks.
+validation_fraction : float or None, default=0.1
+    Fraction of the training rows held out, by a shuffled random split, to
+    monitor the validation loss for early stopping and the LR schedule.
+    ``None`` trains on all rows for ``max_epochs``. A fixed validation set
+    can instead be passed to :meth:`fit` as ``X_val``, ``y_val``.
+lr_schedule : {"cosine", "onecycle", "constant", "plateau"}, dict or None, \\
+default="cosine"
+    ``"cosine"``: a linear warm-up, then a cosine decay to zero, stepped
+    every batch over ``max_epochs`` or ``max_time`` (whichever ends first).
+    ``"onecycle"``: torch's ``OneCycleLR`` shape (rise from lr/25 over the
+    ``warmup`` fraction, decay to lr/25/1e4). ``"constant"`` (or ``None``,
+    the papers): a constant rate after the warm-up. ``"plateau"`` reduces
+    the rate by 10x when the validation loss stalls for 45 epochs, down to
+    1e-8 (the iBRNet recipe); a dict overrides those ``ReduceLROnPlateau``
+    settings.
+warmup : float, default=0.05
+    Fraction of the schedule spent warming the rate up from 1% of ``lr``
+    (for ``"onecycle"``: the rising phase).
+width : float, default=0.5
+    Multiplies every hidden layer's width (``width_multiplier`` of the
+    network); 1.0 is the published network. At equal training time the
+    half-width network reaches a lower error than the published one.
+random_state : int or None, default=None
+    Seeds weight initialisation, batch shuffling, dropout and the
+    validation split, so two fits on the same CPU give identical models.
+    The global torch random state is left untouched.
+device : str or torch.device, default="auto"
+    ``"auto"`` trains on CUDA when available, else on the CPU. A model
+    pickled on a GPU loads and predicts on a machine without one.
+verbose : int, default=0
+    0 is silent; 1 prints skorch's per-epoch table (losses, duration).
+max_time : float or None, default=None
+    Wall-clock budget in seconds: training stops at the end of the epoch
+    that exceeds it (keeping the best weights, as early stopping does).
+    With a cosine or one-cycle schedule the rate anneals over this budget,
+    so ``fit`` returns the best model the time allows.
+on_divergence : {"raise", "restore"}, default="raise"
+    When the training or validation loss becomes NaN or infinite, training
+    stops and the last good weights (the best epoch's, with early stopping)
+    are restored. ``"raise"`` then raises :class:`TrainingDivergedError`;
+    ``"restore"`` only warns and returns the restored model.
+checkpoint_dir : str, path or None, default=None
+    Directory for checkpoints: ``last.pt`` (everything needed to resume,
+    optimizer and random states included) every ``checkpoint_every``
+    epochs and ``best.pt`` (weights) whenever the validation loss
+    improves. ``fit(X, y, resume=True)`` continues an interrupted fit from
+    ``last.pt`` and ends exactly as an uninterrupted fit would.
+checkpoint_every : int, default=10
+    Epochs between resumable checkpoints.
+precision : {"float32", "tf32", "bf16"}, default="float32"
+    Arithmetic of the network. ``"float32"`` is the papers' numerics.
+    ``"tf32"`` lets CUDA matmuls use TensorFloat-32 (no effect on CPU);
+    ``"bf16"`` runs the forward pass under bfloat16 autocast (weights and
+    optimizer stay float32). See the performance guide for measurements.
+fast_path : bool, default=True
+    Keep the training data on the device as whole tensors, slice shuffled
+    batches from them and read the loss once per epoch instead of once per
+    batch. ``False`` uses skorch's standard DataLoader and per-batch
+    logging; for the same seed both give the same model.
+**kwargs
+    Any other skorch ``NeuralNet`` parameter, e.g. ``module__*``,
+    ``optimizer__*``, ``callbacks``, ``iterator_train__*``, ``warm_start``.
+"""
+
+ATTRIBUTES = """\
+Attributes
+----------
+module_ : torch.nn.Module
+    The trained network (best epoch when early stopping ran).
+history_ : skorch.History
+    Per-epoch losses and timings.
+n_features_in_ : int
+    Number of features seen in ``fit``.
+feature_names_in_ : ndarray of str
+    Feature names seen in ``fit``, when ``X`` was a DataFrame.
+n_outputs_ : int
+    Number of targets.
+n_epochs_ : int
+    Epochs run in the last ``fit``.
+best_epoch_ : int or None
+    Epoch (1-based) whose weights were kept, when a validation loss was
+    monitored.
+stop_reason_ : str
+    Why the last fit ended: ``"max_epochs"``, ``"early_stopping"``,
+    ``"max_time"``, ``"interrupted"`` (Ctrl-C; the best or last complete
+    epoch's weights are kept) or ``"diverged"``.
+"""
+
+
+def with_shared_sections(doc: str | None) -> str:
+    """``doc`` (a class docstring) followed by the shared Parameters and Attributes."""
+    doc = inspect.cleandoc(doc or "")
+    if "\nParameters\n" not in doc:
+        doc = f"{doc}\n\n{PARAMETERS}\n{ATTRIBUTES}"
+    return textwrap.indent(doc, "    ").lstrip()
+
+
+def document_estimator(cls, base_init) -> None:
+    """Append the shared sections to ``cls.__doc__`` and give ``cls`` the full signature.
+
+    The signature is the base class's ``__init__`` with this class's own
+    defaults (its network), so ``help(cls)`` and ``inspect.signature(cls)``
+    list every parameter.
+    """
+    cls.__doc__ = with_shared_sections(cls.__doc__ or cls.__name__)
+    own = inspect.signature(cls.__init__).parameters
+    params = [p for name, p in inspect.signature(base_init).parameters.items()
+              if name != "self"]
+    params = [p.replace(default=own[p.name].default) if p.name in own else p for p in params]
+    cls.__signature__ = inspect.Signature(params)

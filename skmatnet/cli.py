@@ -67,6 +67,9 @@ _positive_float = _positive(float, "number")
 def build_parser() -> argparse.ArgumentParser:
     """The ``skmatnet`` argument parser (subcommand ``benchmark``)."""
     from . import __version__
+    from .benchmark.models import DEFAULT_MODELS, MODEL_NAMES
+    from .benchmark.protocols import PROTOCOLS
+    from .datasets import list_datasets
 
     parser = _Parser(prog="skmatnet", description="Deep networks for materials-property "
                      "prediction as scikit-learn estimators.")
@@ -87,15 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     bench.add_argument("data", metavar="DATA",
-                       help="a dataset name (jarvis_formation_energy, jarvis_optb88vdw_bandgap, "
-                            "mp_formation_energy, oqmd_formation_enthalpy, oqmd_bandgap) or a "
+                       help=f"a dataset name ({', '.join(list_datasets())}) or a "
                             "CSV file with a formula and a target column")
     what = bench.add_argument_group("what to run")
     what.add_argument("--models", nargs="+", metavar="MODEL",
-                      help="models, space- or comma-separated: automl tradml elemnet irnet bnet "
-                           "brnet fcmnr fcunet, or 'all' (default: automl tradml elemnet irnet "
-                           "bnet brnet)")
-    what.add_argument("--protocol", choices=("brnet", "tatis"), default="brnet",
+                      help=f"models, space- or comma-separated: {' '.join(MODEL_NAMES)}, or "
+                           f"'all' (default: {' '.join(DEFAULT_MODELS)})")
+    what.add_argument("--protocol", choices=PROTOCOLS, default="brnet",
                       help="brnet: 81:9:10 stratified split, early stopping on the 9%%; tatis: "
                            "90:10 split and K-fold CV on the 90%% (default: brnet)")
     what.add_argument("--quick", action="store_true",

@@ -41,6 +41,7 @@ import torch
 from sklearn.pipeline import Pipeline
 
 from . import estimators, nets
+from ._registry import estimator_names
 from .featurizer import ElementFractionTransformer
 
 __all__ = ["FORMAT_VERSION", "ModelFileError", "load_model", "save_model"]
@@ -57,23 +58,14 @@ _MAX_CONFIG_BYTES = 64 << 20
 #: The only classes a file may name, by the name written in it. Loading looks
 #: names up here and never imports anything a file names.
 _ESTIMATORS: dict[str, type] = {
-    f"skmatnet.{cls.__name__}": cls
-    for cls in (
-        estimators.ElemNetRegressor,
-        estimators.IRNetRegressor,
-        estimators.BNetRegressor,
-        estimators.BRNetRegressor,
-        estimators.FCMnRRegressor,
-        estimators.FCUNetRegressor,
-    )
+    f"skmatnet.{name}": getattr(estimators, name) for name in estimator_names()
 }
 _TRANSFORMERS: dict[str, type] = {
     "skmatnet.ElementFractionTransformer": ElementFractionTransformer,
 }
 #: Classes that may appear as parameter values (network, loss, optimizer, data loading).
 _PARAM_CLASSES: dict[str, type] = {
-    **{f"skmatnet.nets.{cls.__name__}": cls for cls in (
-        nets.ElemNet, nets.IRNet, nets.BRNet, nets.BNet, nets.FCMnR, nets.FCUNet)},
+    **{f"skmatnet.nets.{cls.__name__}": cls for cls in nets.NETWORKS.values()},
     **{f"torch.nn.{name}": getattr(torch.nn, name) for name in (
         "L1Loss", "MSELoss", "HuberLoss", "SmoothL1Loss")},
     **{f"torch.optim.{name}": getattr(torch.optim, name) for name in (

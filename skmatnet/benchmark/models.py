@@ -31,9 +31,11 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 
+from .._registry import NETWORK_SPECS
 from .protocols import BenchmarkError
 
 __all__ = [
+    "BASELINE_NAMES",
     "DEFAULT_MODELS",
     "MODEL_NAMES",
     "NETWORK_ESTIMATORS",
@@ -44,19 +46,15 @@ __all__ = [
     "parse_models",
 ]
 
+#: The baselines, run before the networks.
+BASELINE_NAMES = ("automl", "tradml")
+#: Network name -> estimator class name in :mod:`skmatnet` (from the registry).
+NETWORK_ESTIMATORS = {spec.name: spec.regressor for spec in NETWORK_SPECS if spec.regressor}
 #: Every model name, in the order a benchmark runs them.
-MODEL_NAMES = ("automl", "tradml", "elemnet", "irnet", "bnet", "brnet", "fcmnr", "fcunet")
+MODEL_NAMES = (*BASELINE_NAMES, *NETWORK_ESTIMATORS)
 #: The BRNet paper's comparison: the default ``models``.
-DEFAULT_MODELS = ("automl", "tradml", "elemnet", "irnet", "bnet", "brnet")
-#: Network name -> estimator class name in :mod:`skmatnet`.
-NETWORK_ESTIMATORS = {
-    "elemnet": "ElemNetRegressor",
-    "irnet": "IRNetRegressor",
-    "bnet": "BNetRegressor",
-    "brnet": "BRNetRegressor",
-    "fcmnr": "FCMnRRegressor",
-    "fcunet": "FCUNetRegressor",
-}
+DEFAULT_MODELS = (*BASELINE_NAMES,
+                  *(spec.name for spec in NETWORK_SPECS if spec.in_default_benchmark))
 
 
 def parse_models(models: Any) -> list[str]:

@@ -9,13 +9,16 @@ left as it was.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_open", "atomic_write"]
+__all__ = ["atomic_open", "atomic_write", "file_sha256"]
+
+_CHUNK = 1 << 20
 
 
 @contextlib.contextmanager
@@ -66,3 +69,12 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, *, parents: bool = 
     with atomic_open(path, parents=parents) as handle:
         handle.write(payload)
     return Path(path)
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Compare deep networks with the best AutoML / classic model on one dataset: split "
             "the rows once by a published protocol, train every model on exactly those rows, "
             "and write results.md, results.csv, bubble.png, parity_<model>.png, "
-            "models/<model>.joblib, predictions/<model>.csv, split.csv and environment.json. "
+            "models/<model>.skmatnet (networks; .joblib for the baselines), "
+            "predictions/<model>.csv, split.csv and environment.json. "
             "Each finished model is saved at once: after Ctrl-C or a crash, re-run the same "
             "command with --resume to continue."
         ),
@@ -170,26 +171,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Options whose names differ from BenchmarkConfig's, and those that are not options.
+_RENAMED = {"output": "output_dir", "folds": "n_folds"}
+_NOT_OPTIONS = {"command", "handler", "no_plots", "quiet", "traceback", "dedupe", "data"}
+
+
+def _benchmark_options(args: argparse.Namespace, argv: Sequence[str]) -> dict:
+    """The keyword arguments of :meth:`BenchmarkConfig.create` from the parsed command line."""
+    options = {_RENAMED.get(key, key): value for key, value in vars(args).items()
+               if key not in _NOT_OPTIONS}
+    options.update(
+        dedupe=None if args.dedupe == "none" else args.dedupe, plots=not args.no_plots,
+        verbose=not args.quiet, command="skmatnet " + shlex.join(argv),
+    )
+    return options
+
+
 def _benchmark(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from .benchmark import BenchmarkError, BenchmarkInterrupted, run_benchmark
+    from .benchmark import BenchmarkConfig, BenchmarkError, BenchmarkInterrupted, run
     from .datasets import DatasetError
     from .featurizer import FormulaError
 
-    command = "skmatnet " + shlex.join(argv)
     try:
-        result = run_benchmark(
-            args.data, models=args.models, protocol=args.protocol, output_dir=args.output,
-            quick=args.quick, resume=args.resume, seed=args.seed, n_folds=args.folds,
-            max_rows=args.max_rows, formula_column=args.formula_column,
-            target_column=args.target_column,
-            dedupe=None if args.dedupe == "none" else args.dedupe, device=args.device,
-            max_epochs=args.max_epochs, max_time=args.max_time, patience=args.patience,
-            batch_size=args.batch_size, lr=args.lr, tiny=args.tiny,
-            automl_evals=args.automl_evals, automl_time=args.automl_time,
-            automl_trial_timeout=args.automl_trial_timeout, automl_space=args.automl_space,
-            tradml_grid=args.tradml_grid, n_jobs=args.n_jobs, threads=args.threads,
-            plots=not args.no_plots, verbose=not args.quiet, command=command,
-        )
+        result = run(BenchmarkConfig.create(args.data, **_benchmark_options(args, argv)))
     except BenchmarkInterrupted as exc:
         partial = exc.result
         if len(partial.table):

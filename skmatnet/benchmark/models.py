@@ -32,7 +32,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 
 from .._registry import NETWORK_SPECS
-from .protocols import BenchmarkError
+from .errors import BenchmarkError
 
 __all__ = [
     "BASELINE_NAMES",
@@ -101,7 +101,7 @@ def parse_models(models: Any) -> list[str]:
     return [name for name in MODEL_NAMES if name in names]
 
 
-@dataclass
+@dataclass(frozen=True)
 class ModelSettings:
     """The settings that decide how the models are trained (see :func:`run_benchmark`)."""
 
@@ -200,8 +200,8 @@ class FoldEnsembleRegressor(RegressorMixin, BaseEstimator):
 
     Examples
     --------
-    >>> import joblib  # doctest: +SKIP
-    >>> ensemble = joblib.load("results_dir/models/brnet.joblib")  # doctest: +SKIP
+    >>> from skmatnet.benchmark import load_fitted_model  # doctest: +SKIP
+    >>> ensemble = load_fitted_model("results_dir", "brnet")  # doctest: +SKIP
     >>> mean, std = ensemble.predict(["Fe2O3"], return_std=True)  # doctest: +SKIP
     >>> ensemble.selected_estimator.predict(["Fe2O3"])  # doctest: +SKIP
     """
@@ -406,6 +406,9 @@ class NetworkRunner(ModelRunner):
             warnings.filterwarnings("ignore", message=r".*was interrupted \(KeyboardInterrupt\)")
             model.fit(X_tr, y_tr, X_val=X_va, y_val=y_va)
         seconds = time.monotonic() - start
+        # The progress printer only matters while fitting; without it the fitted model holds
+        # plain parameters only and saves with save_model.
+        model.set_params(callbacks=template.callbacks)
         stopped = _STOP_REASONS.get(getattr(model, "stop_reason_", None), "unknown")
         details = {"epochs": int(model.n_epochs_),
                    "best_epoch": None if model.best_epoch_ is None else int(model.best_epoch_),

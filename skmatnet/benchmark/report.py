@@ -1,7 +1,7 @@
 """What a benchmark writes: the table (terminal, Markdown, CSV), charts and the environment.
 
-Files are written atomically (a temporary file renamed into place), so an
-interrupted run never leaves a half-written result behind.
+Charts are written atomically (:func:`skmatnet._io.atomic_open`), so an
+interrupted run never leaves a half-written file behind.
 """
 
 from __future__ import annotations
@@ -20,13 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._io import atomic_open, atomic_write
+from .._io import atomic_open
 from .published import SOURCES
 
 __all__ = [
     "TABLE_COLUMNS",
-    "atomic_write_bytes",
-    "atomic_write_text",
     "bubble_chart",
     "environment_record",
     "format_markdown",
@@ -54,16 +52,6 @@ _SHOWN = [
     ("n_parameters", "parameters", ",d"),
     ("epochs", "epochs", "d"),
 ]
-
-
-def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` through a temporary file and a rename."""
-    atomic_write(path, payload)
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    atomic_write(path, text)
 
 
 def _missing(value: Any) -> bool:

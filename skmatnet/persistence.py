@@ -41,7 +41,9 @@ from typing import Any
 import numpy as np
 import safetensors.torch
 import torch
+from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
 
 from . import estimators, nets
 from ._io import atomic_open
@@ -262,8 +264,12 @@ def _split_model(model: Any) -> tuple[list[tuple[str, Any]], tuple[str, Any]]:
 def _check_estimator(net: Any) -> str:
     for name, cls in _ESTIMATORS.items():
         if type(net) is cls:
-            if not getattr(net, "initialized_", False) or not hasattr(net, "n_outputs_"):
-                raise ValueError(f"cannot save an unfitted {cls.__name__}; call fit first")
+            try:
+                check_is_fitted(net)  # skorch: the network is built
+                check_is_fitted(net, "n_outputs_")  # skmatnet: fit has seen the targets
+            except NotFittedError:
+                raise ValueError(f"cannot save an unfitted {cls.__name__}; call fit first") \
+                    from None
             return name
     raise ValueError(
         f"cannot save a {type(net).__name__}: save_model supports the skmatnet estimators "

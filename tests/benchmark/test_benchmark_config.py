@@ -51,3 +51,29 @@ def test_csv_without_the_named_columns(tmp_path):
     pd.DataFrame({"formula": ["Fe2O3"] * 30, "y": range(30)}).to_csv(path, index=False)
     with pytest.raises(BenchmarkError, match=r"no column 'target'.*--target-column"):
         run_benchmark(path, models="tradml", output_dir=tmp_path / "out", verbose=False)
+
+
+def test_config_is_built_once_the_same_from_the_command_line_and_python():
+    import dataclasses
+    import shlex
+
+    from skmatnet.benchmark import BenchmarkConfig
+    from skmatnet.benchmark.config import QUICK_SETTINGS
+    from skmatnet.cli import _benchmark_options, build_parser
+
+    argv = ["benchmark", DATASET, "--quick", "--models", "tradml,brnet", "--max-rows", "300",
+            "--dedupe", "none", "--lr", "0.001"]
+    args = build_parser().parse_args(argv)
+    from_cli = BenchmarkConfig.create(args.data, **_benchmark_options(args, argv))
+    from_python = BenchmarkConfig.create(
+        DATASET, quick=True, models="tradml,brnet", max_rows=300, dedupe=None, lr=0.001,
+        command="skmatnet " + shlex.join(argv),
+    )
+    assert from_cli == from_python
+    assert from_cli.models == ("tradml", "brnet") and from_cli.n_folds == QUICK_SETTINGS["n_folds"]
+    assert from_cli.settings.max_time == QUICK_SETTINGS["max_time"]
+    assert from_cli.settings.lr == 0.001 and from_cli.uses_torch
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        from_cli.quick = False
+    with pytest.raises(TypeError, match="max_epoch"):
+        BenchmarkConfig.create(DATASET, max_epoch=3)

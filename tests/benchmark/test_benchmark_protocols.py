@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from shared_data import needs_data
 
-from skmatnet.benchmark import (
-    make_split,
-)
+from skmatnet.benchmark import BenchmarkError, make_split
 from skmatnet.model_selection import n_elements
 
 pytestmark = needs_data
@@ -54,3 +53,18 @@ def test_tatis_split_folds_partition_the_training_part(jarvis):
         np.testing.assert_array_equal(np.sort(np.concatenate([train, val])), split.train)
         assert np.abs(_shares(counts[val]) - whole).max() < 0.01
         assert len(np.intersect1d(val, split.test)) == 0
+
+
+def test_protocols_are_objects_that_split_and_describe_themselves(jarvis):
+    from skmatnet.benchmark import PROTOCOLS, get_protocol
+
+    assert PROTOCOLS == ("brnet", "tatis")
+    brnet, tatis = get_protocol("brnet"), get_protocol("tatis")
+    split = brnet.split(jarvis, seed=1234567, n_folds=None)
+    np.testing.assert_array_equal(split.test, make_split(jarvis, "brnet").test)
+    assert "81:9:10" in brnet.describe(split) and not brnet.notes
+    folds = tatis.split(jarvis, seed=1234567, n_folds=3)
+    assert "3-fold" in tatis.describe(folds) and len(folds.fits()) == 3
+    assert "selection on the test data" in tatis.notes[0]
+    with pytest.raises(BenchmarkError, match="unknown protocol 'kfold'"):
+        get_protocol("kfold")

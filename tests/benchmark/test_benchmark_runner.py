@@ -201,6 +201,10 @@ def test_tatis_protocol_end_to_end(tmp_path):
     assert chosen == int(np.argmin(val)) + 1  # chosen by validation fold, never by test
     np.testing.assert_allclose(predictions["y_pred"], predictions[f"y_pred_fold{chosen}"])
     ensemble = load_fitted_model(tmp_path, "irnet")
+    # One safe .skmatnet file per fold network; the baseline's ensemble stays a joblib file.
+    assert sorted(p.name for p in (tmp_path / "models" / "irnet").iterdir()) == [
+        "ensemble.json", "fold1.skmatnet", "fold2.skmatnet", "fold3.skmatnet"]
+    assert (tmp_path / "models" / "tradml.joblib").is_file()
     assert isinstance(ensemble, FoldEnsembleRegressor) and len(ensemble.estimators) == 3
     mean, std = ensemble.predict(predictions["formula"].tolist(), return_std=True)
     np.testing.assert_allclose(mean, predictions["y_pred_ensemble"], rtol=1e-5, atol=1e-5)

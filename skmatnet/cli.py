@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
     from .benchmark.models import DEFAULT_MODELS, MODEL_NAMES
     from .benchmark.protocols import PROTOCOLS
+    from .benchmark.tradml import TRADML_GRIDS
     from .datasets import list_datasets
 
     parser = _Parser(prog="skmatnet", description="Deep networks for materials-property "
@@ -156,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     base.add_argument("--automl-space", choices=("any", "all"), default="any",
                       help="hpsklearn any_regressor x any_preprocessing, or all regressors "
                            "(default: any)")
-    base.add_argument("--tradml-grid", choices=("quick", "default", "full"),
+    base.add_argument("--tradml-grid", choices=TRADML_GRIDS,
                       help="trad. ML grid: quick, default, or full (adds SVR, slow) "
                            "(default: default; quick with --quick)")
     base.add_argument("--n-jobs", type=_positive_int, default=1, metavar="N",

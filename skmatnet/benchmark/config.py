@@ -61,6 +61,27 @@ def _check_number(name: str, value: Any, *, integer: bool = False, minimum: floa
         raise BenchmarkError(f"{name} must be {kind} greater than {minimum}, got {value!r}")
 
 
+def _check_values(n_folds: Any, resolved: dict, settings: dict, threads: Any) -> None:
+    """Raise :class:`BenchmarkError` for a number out of range or an unknown grid or space."""
+    _check_number("n_folds", n_folds, integer=True)
+    for key in ("max_epochs", "automl_evals"):
+        _check_number(key, resolved[key], integer=True)
+    for key in ("max_time", "automl_time", "automl_trial_timeout"):
+        _check_number(key, resolved[key])
+    _check_number("lr", settings.get("lr"))
+    for key in ("patience", "batch_size", "n_jobs"):
+        _check_number(key, settings.get(key), integer=True)
+    _check_number("threads", threads, integer=True)
+    from .tradml import TRADML_GRIDS
+
+    if resolved["tradml_grid"] not in TRADML_GRIDS:
+        raise BenchmarkError(f"tradml_grid must be one of {TRADML_GRIDS}, "
+                             f"got {resolved['tradml_grid']!r}")
+    space = settings.get("automl_space", "any")
+    if space not in ("any", "all"):
+        raise BenchmarkError(f"automl_space must be 'any' or 'all', got {space!r}")
+
+
 @dataclass(frozen=True)
 class BenchmarkConfig:
     """Everything that decides a benchmark run (see :func:`run_benchmark` for each setting).
@@ -107,29 +128,13 @@ class BenchmarkConfig:
         resolved = _resolve_settings(quick, {k: options.pop(k, None) for k in QUICK_SETTINGS})
         n_folds = resolved.pop("n_folds")
         settings = {k: options.pop(k) for k in list(options) if k in _SETTING_NAMES}
-        unknown = set(options) - {f.name for f in dataclasses.fields(cls)}
+        unknown = set(options) - _RUN_OPTIONS
         if unknown:
             raise TypeError(f"run_benchmark() got unexpected keyword arguments: "
                             f"{', '.join(sorted(unknown))}")
         config = {"protocol": "brnet", **options}
         get_protocol(config["protocol"])  # an unknown protocol is named before the numbers
-        _check_number("n_folds", n_folds, integer=True)
-        for key in ("max_epochs", "automl_evals"):
-            _check_number(key, resolved[key], integer=True)
-        for key in ("max_time", "automl_time", "automl_trial_timeout"):
-            _check_number(key, resolved[key])
-        _check_number("lr", settings.get("lr"))
-        for key in ("patience", "batch_size", "n_jobs"):
-            _check_number(key, settings.get(key), integer=True)
-        _check_number("threads", config.get("threads"), integer=True)
-        from .tradml import TRADML_GRIDS
-
-        if resolved["tradml_grid"] not in TRADML_GRIDS:
-            raise BenchmarkError(f"tradml_grid must be one of {TRADML_GRIDS}, "
-                                 f"got {resolved['tradml_grid']!r}")
-        space = settings.get("automl_space", "any")
-        if space not in ("any", "all"):
-            raise BenchmarkError(f"automl_space must be 'any' or 'all', got {space!r}")
+        _check_values(n_folds, resolved, settings, config.get("threads"))
         training = ModelSettings(
             **{**settings, **resolved, "seed": int(seed), "tiny": bool(settings.get("tiny")),
                "automl_evals": int(resolved["automl_evals"]),
@@ -161,3 +166,8 @@ class BenchmarkConfig:
             f"run_benchmark({os.fspath(self.data)!r}, models={list(self.models)!r}, "
             f"protocol={self.protocol!r}, quick={self.quick!r})"
         )
+
+
+# The run-level keywords of BenchmarkConfig.create (the others are set by it).
+_RUN_OPTIONS = frozenset(f.name for f in dataclasses.fields(BenchmarkConfig)) - {
+    "data", "models", "settings", "quick", "n_folds"}

@@ -133,7 +133,10 @@ def test_files_of_the_previous_format_still_load():
     assert set(members(FORMAT1_FILE)) == {"config.json", "weights.pt"}
     loaded = load_model(FORMAT1_FILE)
     assert isinstance(loaded, Pipeline) and type(loaded[-1]) is BRNetRegressor
-    np.testing.assert_array_equal(loaded.predict(expected["formulas"]), expected["predictions"])
+    # Recorded on the machine that wrote the file: another CPU's float32 kernels may differ
+    # in the last bits, nothing more.
+    np.testing.assert_allclose(loaded.predict(expected["formulas"]), expected["predictions"],
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_resaving_an_old_file_writes_the_current_format(tmp_path):

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from skmatnet.benchmark.models import NETWORK_ESTIMATORS
+from skmatnet._registry import NETWORK_SPECS
 
 #: Network name -> estimator class name in skmatnet (all at their published size by default).
-ESTIMATORS = NETWORK_ESTIMATORS
+ESTIMATORS = {spec.name: spec.regressor for spec in NETWORK_SPECS if spec.regressor}
 
 #: A reduced-width BRNet (same depth and branches, widths / 4: 16x fewer weights) for quick runs.
 SMALL_BRNET = {"stage_widths": (256, 128, 64, 32, 16, 8)}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from ._registry import estimator_names
 from .datasets import DatasetError, DatasetInfo, describe_dataset, list_datasets, load_dataset
 from .elements import ELEMENTS
 from .featurizer import ElementFractionTransformer, FormulaError, element_fractions, parse_formula
@@ -17,14 +18,11 @@ from .model_selection import ElementCountStratifiedKFold, n_elements, train_val_
 
 __version__ = "0.1.0"
 
+# Name -> submodule, imported on first access (they load torch). The per-network
+# estimators come from the registry.
 _LAZY = {
     "MatNetRegressor": "estimators",
-    "ElemNetRegressor": "estimators",
-    "IRNetRegressor": "estimators",
-    "BNetRegressor": "estimators",
-    "BRNetRegressor": "estimators",
-    "FCMnRRegressor": "estimators",
-    "FCUNetRegressor": "estimators",
+    **dict.fromkeys(estimator_names(), "estimators"),
     "ModelFileError": "persistence",
     "load_model": "persistence",
     "save_model": "persistence",
@@ -32,30 +30,21 @@ _LAZY = {
 
 __all__ = [
     "ELEMENTS",
-    "BNetRegressor",
-    "BRNetRegressor",
     "DatasetError",
     "DatasetInfo",
-    "ElemNetRegressor",
     "ElementCountStratifiedKFold",
     "ElementFractionTransformer",
-    "FCMnRRegressor",
-    "FCUNetRegressor",
     "FormulaError",
-    "IRNetRegressor",
-    "MatNetRegressor",
-    "ModelFileError",
     "__version__",
     "describe_dataset",
     "element_fractions",
     "list_datasets",
     "load_dataset",
-    "load_model",
     "n_elements",
     "parse_formula",
-    "save_model",
     "train_val_test_split",
 ]
+__all__ += list(_LAZY)
 
 
 def __getattr__(name: str) -> Any:

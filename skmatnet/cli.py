@@ -67,6 +67,10 @@ _positive_float = _positive(float, "number")
 def build_parser() -> argparse.ArgumentParser:
     """The ``skmatnet`` argument parser (subcommand ``benchmark``)."""
     from . import __version__
+    from .benchmark.models import DEFAULT_MODELS, MODEL_NAMES
+    from .benchmark.protocols import PROTOCOLS
+    from .benchmark.tradml import TRADML_GRIDS
+    from .datasets import list_datasets
 
     parser = _Parser(prog="skmatnet", description="Deep networks for materials-property "
                      "prediction as scikit-learn estimators.")
@@ -79,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Compare deep networks with the best AutoML / classic model on one dataset: split "
             "the rows once by a published protocol, train every model on exactly those rows, "
             "and write results.md, results.csv, bubble.png, parity_<model>.png, "
-            "models/<model>.joblib, predictions/<model>.csv, split.csv and environment.json. "
+            "models/<model>.skmatnet (networks; .joblib for the baselines), "
+            "predictions/<model>.csv, split.csv and environment.json. "
             "Each finished model is saved at once: after Ctrl-C or a crash, re-run the same "
             "command with --resume to continue."
         ),
@@ -87,15 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     bench.add_argument("data", metavar="DATA",
-                       help="a dataset name (jarvis_formation_energy, jarvis_optb88vdw_bandgap, "
-                            "mp_formation_energy, oqmd_formation_enthalpy, oqmd_bandgap) or a "
+                       help=f"a dataset name ({', '.join(list_datasets())}) or a "
                             "CSV file with a formula and a target column")
     what = bench.add_argument_group("what to run")
     what.add_argument("--models", nargs="+", metavar="MODEL",
-                      help="models, space- or comma-separated: automl tradml elemnet irnet bnet "
-                           "brnet fcmnr fcunet, or 'all' (default: automl tradml elemnet irnet "
-                           "bnet brnet)")
-    what.add_argument("--protocol", choices=("brnet", "tatis"), default="brnet",
+                      help=f"models, space- or comma-separated: {' '.join(MODEL_NAMES)}, or "
+                           f"'all' (default: {' '.join(DEFAULT_MODELS)})")
+    what.add_argument("--protocol", choices=PROTOCOLS, default="brnet",
                       help="brnet: 81:9:10 stratified split, early stopping on the 9%%; tatis: "
                            "90:10 split and K-fold CV on the 90%% (default: brnet)")
     what.add_argument("--quick", action="store_true",
@@ -154,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     base.add_argument("--automl-space", choices=("any", "all"), default="any",
                       help="hpsklearn any_regressor x any_preprocessing, or all regressors "
                            "(default: any)")
-    base.add_argument("--tradml-grid", choices=("quick", "default", "full"),
+    base.add_argument("--tradml-grid", choices=TRADML_GRIDS,
                       help="trad. ML grid: quick, default, or full (adds SVR, slow) "
                            "(default: default; quick with --quick)")
     base.add_argument("--n-jobs", type=_positive_int, default=1, metavar="N",
@@ -169,26 +172,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Options whose names differ from BenchmarkConfig's, and those that are not options.
+_RENAMED = {"output": "output_dir", "folds": "n_folds"}
+_NOT_OPTIONS = {"command", "handler", "no_plots", "quiet", "traceback", "dedupe", "data"}
+
+
+def _benchmark_options(args: argparse.Namespace, argv: Sequence[str]) -> dict:
+    """The keyword arguments of :meth:`BenchmarkConfig.create` from the parsed command line."""
+    options = {_RENAMED.get(key, key): value for key, value in vars(args).items()
+               if key not in _NOT_OPTIONS}
+    options.update(
+        dedupe=None if args.dedupe == "none" else args.dedupe, plots=not args.no_plots,
+        verbose=not args.quiet, command="skmatnet " + shlex.join(argv),
+    )
+    return options
+
+
 def _benchmark(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from .benchmark import BenchmarkError, BenchmarkInterrupted, run_benchmark
+    from .benchmark import BenchmarkConfig, BenchmarkError, BenchmarkInterrupted, run
     from .datasets import DatasetError
     from .featurizer import FormulaError
 
-    command = "skmatnet " + shlex.join(argv)
     try:
-        result = run_benchmark(
-            args.data, models=args.models, protocol=args.protocol, output_dir=args.output,
-            quick=args.quick, resume=args.resume, seed=args.seed, n_folds=args.folds,
-            max_rows=args.max_rows, formula_column=args.formula_column,
-            target_column=args.target_column,
-            dedupe=None if args.dedupe == "none" else args.dedupe, device=args.device,
-            max_epochs=args.max_epochs, max_time=args.max_time, patience=args.patience,
-            batch_size=args.batch_size, lr=args.lr, tiny=args.tiny,
-            automl_evals=args.automl_evals, automl_time=args.automl_time,
-            automl_trial_timeout=args.automl_trial_timeout, automl_space=args.automl_space,
-            tradml_grid=args.tradml_grid, n_jobs=args.n_jobs, threads=args.threads,
-            plots=not args.no_plots, verbose=not args.quiet, command=command,
-        )
+        result = run(BenchmarkConfig.create(args.data, **_benchmark_options(args, argv)))
     except BenchmarkInterrupted as exc:
         partial = exc.result
         if len(partial.table):

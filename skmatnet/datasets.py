@@ -13,7 +13,8 @@ and, when found nowhere, downloaded into the cache. The first two are only
 read, never written, so they may be read-only (a shared or mounted data
 directory). All three use the same layout, e.g.
 ``<dir>/jarvis/formation_energy_train.csv``. Every file is checked against its
-sha256 before it is used.
+sha256 before it is used. Downloads go through :mod:`pooch` (a temporary file
+in the cache, checked against the sha256, then renamed into place).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import contextlib
 import hashlib
 import logging
 import os
-import tempfile
 import threading
 import urllib.request
 from dataclasses import dataclass
@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import platformdirs
 
+from ._io import file_sha256
 from .featurizer import FormulaError, element_fractions
 
 __all__ = [
@@ -42,11 +43,14 @@ __all__ = [
     "DatasetError",
     "DatasetInfo",
     "DownloadError",
+    "composition_codes",
     "dataset_paths",
+    "dedupe_rows",
     "describe_dataset",
     "get_cache_dir",
     "list_datasets",
     "load_dataset",
+    "read_formula_csv",
 ]
 
 logger = logging.getLogger(__name__)
@@ -538,12 +542,8 @@ _VERIFIED: dict[tuple[str, int, int], str] = {}
 _VERIFIED_LOCK = threading.Lock()
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+# A module global, so that tests can count the hashing.
+_sha256 = file_sha256
 
 
 def _verify(path: Path, file: DataFile) -> None:
@@ -581,45 +581,75 @@ def _offline_hint(file: DataFile) -> str:
     )
 
 
-def _download(file: DataFile, dest: Path) -> None:
-    """Download ``file`` to ``dest`` atomically, checking its sha256 before the rename."""
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    except OSError as exc:
-        raise DownloadError(
-            f"cannot write to the dataset cache {dest.parent}: {exc}. Set {CACHE_ENV} to a "
-            f"writable directory. {_offline_hint(file)}"
-        ) from exc
-    tmp = Path(tmp_name)
-    logger.info("downloading %s to %s", file.url, dest)
-    try:
+class _Fetch:
+    """A pooch downloader streaming through :func:`_urlopen` and hashing as it writes.
+
+    The digest is kept so that a checksum error can say what arrived.
+    """
+
+    def __init__(self, file: DataFile):
+        self.file = file
+        self.sha256 = ""
+
+    def __call__(self, url: str, output_file: str, pooch_obj: Any) -> None:
         digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out:
+        with open(output_file, "wb") as out:
             try:
-                with _urlopen(file.url, _DOWNLOAD_TIMEOUT) as response:
+                with _urlopen(url, _DOWNLOAD_TIMEOUT) as response:
                     while chunk := response.read(_CHUNK):
                         digest.update(chunk)
                         out.write(chunk)
             except OSError as exc:  # URLError, HTTPError, timeouts, resets
                 raise DownloadError(
-                    f"could not download {file.path!r} from {file.url}: {exc}. "
-                    + _offline_hint(file)
+                    f"could not download {self.file.path!r} from {url}: {exc}. "
+                    + _offline_hint(self.file)
                 ) from exc
-        actual = digest.hexdigest()
-        if actual != file.sha256:
-            raise ChecksumError(
-                f"checksum mismatch for the download of {file.url}: expected sha256 "
-                f"{file.sha256}, got {actual}; the download was discarded. " + _offline_hint(file),
-                path=file.url,
-                expected=file.sha256,
-                actual=actual,
-            )
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        self.sha256 = digest.hexdigest()
+
+
+@contextlib.contextmanager
+def _quiet_pooch():
+    """Keep pooch's INFO lines ("Downloading data from ...") off stderr, as before."""
+    import pooch
+
+    pooch_logger = pooch.get_logger()
+    level = pooch_logger.level
+    pooch_logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        pooch_logger.setLevel(level)
+
+
+def _download(file: DataFile, dest: Path) -> None:
+    """Download ``file`` to ``dest`` atomically, checking its sha256 before the rename.
+
+    ``dest`` is ``file``'s place under :func:`get_cache_dir`.
+    """
+    import pooch
+
+    fetch = _Fetch(file)
+    logger.info("downloading %s to %s", file.url, dest)
+    try:
+        with _quiet_pooch():
+            pooch.retrieve(file.url, known_hash=f"sha256:{file.sha256}", fname=file.path,
+                           path=get_cache_dir(), downloader=fetch, progressbar=False)
+    except DatasetError:
         raise
+    except ValueError:  # pooch: the sha256 of the download differs; it deleted the file
+        raise ChecksumError(
+            f"checksum mismatch for the download of {file.url}: expected sha256 "
+            f"{file.sha256}, got {fetch.sha256}; the download was discarded. "
+            + _offline_hint(file),
+            path=file.url,
+            expected=file.sha256,
+            actual=fetch.sha256,
+        ) from None
+    except OSError as exc:  # the cache directory cannot be created or written
+        raise DownloadError(
+            f"cannot write to the dataset cache {dest.parent}: {exc}. Set {CACHE_ENV} to a "
+            f"writable directory. {_offline_hint(file)}"
+        ) from exc
     stat = dest.stat()
     with _VERIFIED_LOCK:
         _VERIFIED[(str(dest.resolve()), stat.st_size, stat.st_mtime_ns)] = file.sha256
@@ -694,17 +724,49 @@ def dataset_paths(
 # ---------------------------------------------------------------------------
 
 
+def read_formula_csv(
+    path: str | os.PathLike, formula_column: str, target_column: str, *,
+    target_dtype: str | None = "float64",
+) -> pd.DataFrame:
+    """Read a formula column and a target column of a CSV file, skmatnet's way.
+
+    Formulas are read as text and never as missing values ("NaN" is sodium
+    nitride); only the target may be missing (empty, ``NA``, ``NaN``, ...).
+
+    Parameters
+    ----------
+    path : path-like
+    formula_column, target_column : str
+    target_dtype : str or None, default="float64"
+        ``None`` keeps the target as pandas reads it (for a caller that checks
+        it for non-numbers itself).
+
+    Returns
+    -------
+    DataFrame
+        The two columns under their own names.
+
+    Raises
+    ------
+    ValueError, pandas.errors.ParserError, OSError
+        As :func:`pandas.read_csv` does (e.g. a missing column).
+    """
+    dtype = {formula_column: str}
+    if target_dtype is not None:
+        dtype[target_column] = target_dtype
+    return pd.read_csv(
+        path,
+        usecols=[formula_column, target_column],
+        dtype=dtype,
+        keep_default_na=False,
+        na_values={target_column: _NA_VALUES},
+    )
+
+
 def _read_csv(path: Path, info: DatasetInfo) -> pd.DataFrame:
     formula, target = info.formula_column, info.target_column
     try:
-        frame = pd.read_csv(
-            path,
-            usecols=[formula, target],
-            dtype={formula: str, target: "float64"},
-            # "NaN" is sodium nitride: only the target column may hold missing values.
-            keep_default_na=False,
-            na_values={target: _NA_VALUES},
-        )
+        frame = read_formula_csv(path, formula, target)
     except (ValueError, pd.errors.ParserError) as exc:
         detail = " ".join(str(exc).split())  # one line, whatever pandas wrote
         try:
@@ -717,12 +779,46 @@ def _read_csv(path: Path, info: DatasetInfo) -> pd.DataFrame:
     return pd.DataFrame({"formula": frame[formula], "target": frame[target]})
 
 
-def _composition_codes(fractions: np.ndarray) -> np.ndarray:
+def composition_codes(fractions: np.ndarray) -> np.ndarray:
     """One integer per distinct fraction row (bit-identical float32 rows share a code)."""
     rows = np.ascontiguousarray(fractions, dtype=np.float32)
     keys = np.fromiter((row.tobytes() for row in rows), dtype=object, count=len(rows))
     codes, _ = pd.factorize(keys)
     return codes
+
+
+def dedupe_rows(codes: np.ndarray, target: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:
+    """The rows to keep, one per composition, and their targets.
+
+    Parameters
+    ----------
+    codes : ndarray of int
+        Composition of each row (:func:`composition_codes`).
+    target : ndarray of float
+    how : {"min", "mean"}
+        ``"min"``: per composition the row with the lowest target (NaN last;
+        ties keep the first row). ``"mean"``: the composition's first row, with
+        the mean target of the composition.
+
+    Returns
+    -------
+    keep : ndarray of int
+        Row indices, in source order.
+    target : ndarray of float
+        The target of each kept row.
+    """
+    target = np.asarray(target, dtype=np.float64)
+    if how == "min":
+        # Sort by composition, then target; take each group's first row.
+        order = np.lexsort((target, codes))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = codes[order[1:]] != codes[order[:-1]]
+        keep = np.sort(order[first])
+        return keep, target[keep]
+    _, keep = np.unique(codes, return_index=True)
+    keep = np.sort(keep)
+    means = np.bincount(codes, weights=target) / np.bincount(codes)
+    return keep, means[codes[keep]]
 
 
 def load_dataset(
@@ -830,21 +926,10 @@ def load_dataset(
         data["split"] = pd.Categorical(splits, categories=list(dict.fromkeys(info.splits)))
 
     if dedupe is not None:
-        codes = _composition_codes(np.concatenate([fr for _, fr, _ in frames]))
-        target = data["target"].to_numpy()
-        if dedupe == "min":
-            # Sort by composition, then target (NaN last); take each group's first row.
-            order = np.lexsort((target, codes))
-            first = np.ones(len(order), dtype=bool)
-            first[1:] = codes[order[1:]] != codes[order[:-1]]
-            keep = np.sort(order[first])
-            data = data.iloc[keep].reset_index(drop=True)
-        else:
-            _, keep = np.unique(codes, return_index=True)
-            keep = np.sort(keep)
-            means = np.bincount(codes, weights=target) / np.bincount(codes)
-            data = data.iloc[keep].reset_index(drop=True)
-            data["target"] = means[codes[keep]]
+        codes = composition_codes(np.concatenate([fr for _, fr, _ in frames]))
+        keep, target = dedupe_rows(codes, data["target"].to_numpy(), dedupe)
+        data = data.iloc[keep].reset_index(drop=True)
+        data["target"] = target
 
     if return_X_y:
         return data["formula"], data["target"].to_numpy(dtype=np.float64)

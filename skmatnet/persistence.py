@@ -11,13 +11,16 @@ archive of two members:
     plain JSON; the fitted attributes (``n_features_in_``, ``n_outputs_``,
     ...); the training history; the versions of skmatnet, torch, numpy,
     scikit-learn, skorch and Python that wrote the file; and the sha256 of
-    ``weights.pt``.
-``weights.pt``
-    The network's ``state_dict`` (CPU tensors) written by ``torch.save`` and
-    read back with ``torch.load(..., weights_only=True)``, which unpickles
-    tensors and containers only.
+    ``weights.safetensors``.
+``weights.safetensors``
+    The network's ``state_dict`` (CPU tensors) in the `safetensors
+    <https://huggingface.co/docs/safetensors>`_ format: a JSON header and raw
+    tensor bytes, read without any unpickling.
 
-:func:`load_model` rebuilds the model from those two members alone.
+:func:`load_model` rebuilds the model from those two members alone. Files of
+format version 1 (skmatnet 0.1.0) hold ``weights.pt`` instead, written by
+``torch.save``; they still load, through ``torch.load(..., weights_only=True)``,
+which unpickles tensors and plain containers only.
 """
 
 from __future__ import annotations
@@ -30,26 +33,32 @@ import math
 import os
 import platform
 import re
-import tempfile
 import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import safetensors.torch
 import torch
+from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
 
 from . import estimators, nets
+from ._io import atomic_open
+from ._registry import estimator_names
 from .featurizer import ElementFractionTransformer
 
 __all__ = ["FORMAT_VERSION", "ModelFileError", "load_model", "save_model"]
 
 #: Version of the file layout written by :func:`save_model`.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 _CONFIG = "config.json"
-_WEIGHTS = "weights.pt"
+_WEIGHTS = "weights.safetensors"
+# Format version 1 stored the state_dict with torch.save; read for old files only.
+_LEGACY_WEIGHTS = "weights.pt"
 _FORMAT_NAME = "skmatnet-model"
 # A config is a few kB plus ~100 bytes per epoch of history; refuse decompression bombs.
 _MAX_CONFIG_BYTES = 64 << 20
@@ -57,23 +66,14 @@ _MAX_CONFIG_BYTES = 64 << 20
 #: The only classes a file may name, by the name written in it. Loading looks
 #: names up here and never imports anything a file names.
 _ESTIMATORS: dict[str, type] = {
-    f"skmatnet.{cls.__name__}": cls
-    for cls in (
-        estimators.ElemNetRegressor,
-        estimators.IRNetRegressor,
-        estimators.BNetRegressor,
-        estimators.BRNetRegressor,
-        estimators.FCMnRRegressor,
-        estimators.FCUNetRegressor,
-    )
+    f"skmatnet.{name}": getattr(estimators, name) for name in estimator_names()
 }
 _TRANSFORMERS: dict[str, type] = {
     "skmatnet.ElementFractionTransformer": ElementFractionTransformer,
 }
 #: Classes that may appear as parameter values (network, loss, optimizer, data loading).
 _PARAM_CLASSES: dict[str, type] = {
-    **{f"skmatnet.nets.{cls.__name__}": cls for cls in (
-        nets.ElemNet, nets.IRNet, nets.BRNet, nets.BNet, nets.FCMnR, nets.FCUNet)},
+    **{f"skmatnet.nets.{cls.__name__}": cls for cls in nets.NETWORKS.values()},
     **{f"torch.nn.{name}": getattr(torch.nn, name) for name in (
         "L1Loss", "MSELoss", "HuberLoss", "SmoothL1Loss")},
     **{f"torch.optim.{name}": getattr(torch.optim, name) for name in (
@@ -264,8 +264,12 @@ def _split_model(model: Any) -> tuple[list[tuple[str, Any]], tuple[str, Any]]:
 def _check_estimator(net: Any) -> str:
     for name, cls in _ESTIMATORS.items():
         if type(net) is cls:
-            if not getattr(net, "initialized_", False) or not hasattr(net, "n_outputs_"):
-                raise ValueError(f"cannot save an unfitted {cls.__name__}; call fit first")
+            try:
+                check_is_fitted(net)  # skorch: the network is built
+                check_is_fitted(net, "n_outputs_")  # skmatnet: fit has seen the targets
+            except NotFittedError:
+                raise ValueError(f"cannot save an unfitted {cls.__name__}; call fit first") \
+                    from None
             return name
     raise ValueError(
         f"cannot save a {type(net).__name__}: save_model supports the skmatnet estimators "
@@ -277,7 +281,9 @@ def _check_estimator(net: Any) -> str:
 def _state_dict(net: Any) -> dict[str, torch.Tensor]:
     module = getattr(net.module_, "_orig_mod", net.module_)  # unwrap torch.compile
     # CPU copies: a model trained on a GPU loads on a machine without one.
-    return {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
+    # Contiguous copies: safetensors stores raw, unshared tensor bytes.
+    return {k: v.detach().to("cpu", copy=True).contiguous()
+            for k, v in module.state_dict().items()}
 
 
 def save_model(model: Any, path: str | os.PathLike) -> Path:
@@ -314,14 +320,12 @@ def save_model(model: Any, path: str | os.PathLike) -> Path:
     -----
     The file is a zip archive holding ``config.json`` (classes, parameters,
     fitted attributes, history, library versions, sha256 of the weights) and
-    ``weights.pt`` (the network's ``state_dict``). The optimizer state is not
+    ``weights.safetensors`` (the network's ``state_dict``). The optimizer state is not
     saved: the file is for predicting, and ``fit`` after loading starts over.
     """
     head, (net_name, net) = _split_model(model)
     class_name = _check_estimator(net)
-    weights_buffer = io.BytesIO()
-    torch.save(_state_dict(net), weights_buffer)
-    weights = weights_buffer.getvalue()
+    weights = safetensors.torch.save(_state_dict(net))
 
     steps = []
     for name, step in head:
@@ -355,16 +359,11 @@ def save_model(model: Any, path: str | os.PathLike) -> Path:
     text = json.dumps(config, indent=2, allow_nan=False)
 
     path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle, zipfile.ZipFile(handle, "w") as archive:
-            archive.writestr(_CONFIG, text, compress_type=zipfile.ZIP_DEFLATED)
-            archive.writestr(_WEIGHTS, weights, compress_type=zipfile.ZIP_STORED)
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
+    # Like open(): a missing directory is an error, not created.
+    with atomic_open(path, parents=False, suffix=".part") as handle, \
+            zipfile.ZipFile(handle, "w") as archive:
+        archive.writestr(_CONFIG, text, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr(_WEIGHTS, weights, compress_type=zipfile.ZIP_STORED)
     return path
 
 
@@ -373,18 +372,22 @@ def save_model(model: Any, path: str | os.PathLike) -> Path:
 # ---------------------------------------------------------------------------
 
 
-def _read_archive(path: Path) -> tuple[dict[str, Any], bytes]:
+def _read_archive(path: Path) -> tuple[dict[str, Any], str, bytes]:
+    """The config, the name of the weights member and its bytes."""
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
-            missing = [m for m in (_CONFIG, _WEIGHTS) if m not in names]
+            weights_name = next((m for m in (_WEIGHTS, _LEGACY_WEIGHTS) if m in names), None)
+            missing = [_CONFIG] if _CONFIG not in names else []
+            if weights_name is None:
+                missing.append(f"{_LEGACY_WEIGHTS} or {_WEIGHTS}")
             if missing:
                 raise ModelFileError(path, f"the archive has no {' or '.join(missing)}; it was "
                                            "not written by skmatnet.save_model")
             if archive.getinfo(_CONFIG).file_size > _MAX_CONFIG_BYTES:
                 raise ModelFileError(path, f"{_CONFIG} is implausibly large; not loaded")
             config_bytes = archive.read(_CONFIG)
-            weights = archive.read(_WEIGHTS)
+            weights = archive.read(weights_name)
     except FileNotFoundError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
@@ -399,7 +402,7 @@ def _read_archive(path: Path) -> tuple[dict[str, Any], bytes]:
         raise ModelFileError(path, f"{_CONFIG} is not valid JSON: {exc}") from None
     if not isinstance(config, dict):
         raise ModelFileError(path, f"{_CONFIG} does not hold a JSON object")
-    return config, weights
+    return config, weights_name, weights
 
 
 def _require(mapping: Any, key: str, path: Path, where: str, kind: type | tuple = object) -> Any:
@@ -435,20 +438,34 @@ def _check_versions(saved: Any, path: Path) -> None:
         )
 
 
-def _load_weights(weights: bytes, path: Path) -> dict[str, torch.Tensor]:
+def _load_weights(weights: bytes, name: str, path: Path) -> dict[str, torch.Tensor]:
+    if name == _WEIGHTS:
+        try:
+            # A header and raw bytes: nothing in the file is executed or unpickled.
+            state = safetensors.torch.load(weights)
+        except Exception as exc:  # SafetensorError, and OSError/ValueError on bad headers
+            raise ModelFileError(
+                path, f"{_WEIGHTS} is not a safe tensor file and was not loaded "
+                f"({type(exc).__name__}: {_short(exc, 1)})"
+            ) from None
+        return _check_state(state, name, path)
     try:
         # weights_only=True: the unpickler rebuilds tensors and plain containers only
         # and refuses everything else, so a doctored file cannot run code.
         state = torch.load(io.BytesIO(weights), map_location="cpu", weights_only=True)
     except Exception as exc:  # UnpicklingError, RuntimeError (zip), EOFError, ...
         raise ModelFileError(
-            path, f"{_WEIGHTS} is not a safe tensor file and was not loaded "
+            path, f"{name} is not a safe tensor file and was not loaded "
             f"({type(exc).__name__}: {_torch_reason(exc)})"
         ) from None
+    return _check_state(state, name, path)
+
+
+def _check_state(state: Any, name: str, path: Path) -> dict[str, torch.Tensor]:
     if not isinstance(state, dict) or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
     ):
-        raise ModelFileError(path, f"{_WEIGHTS} does not hold a state_dict of tensors")
+        raise ModelFileError(path, f"{name} does not hold a state_dict of tensors")
     return state
 
 
@@ -517,8 +534,9 @@ def load_model(path: str | os.PathLike, *, device: Any = None) -> Any:
     ModelFileError
         A ``ValueError`` naming the file and the problem: not a zip archive,
         truncated, a member missing, ``config.json`` not valid JSON or lacking
-        a key, a class not in skmatnet's fixed list, ``weights.pt`` not
-        matching its sha256, not loadable with ``weights_only=True``, or not
+        a key, a class not in skmatnet's fixed list, the weights not
+        matching their sha256, not a safetensors file (``weights.pt`` of a
+        format-1 file: not loadable with ``weights_only=True``), or not
         fitting the network the config describes.
     FileNotFoundError
         If ``path`` does not exist.
@@ -534,10 +552,11 @@ def load_model(path: str | os.PathLike, *, device: Any = None) -> Any:
     Classes are looked up by name in a fixed list of skmatnet estimators, the
     six networks and standard torch losses and optimizers; the file cannot
     make the loader import anything else. The weights are read with
-    ``torch.load(..., weights_only=True)``.
+    :func:`safetensors.torch.load`; those of format-1 files (``weights.pt``)
+    with ``torch.load(..., weights_only=True)``.
     """
     path = Path(path)
-    config, weights = _read_archive(path)
+    config, weights_name, weights = _read_archive(path)
     if config.get("format") != _FORMAT_NAME:
         raise ModelFileError(path, f"{_CONFIG} is not an skmatnet model configuration")
     version = _require(config, "format_version", path, "", int)
@@ -546,12 +565,17 @@ def load_model(path: str | os.PathLike, *, device: Any = None) -> Any:
             path, f"written in format version {version}, newer than this skmatnet reads "
             f"({FORMAT_VERSION}); upgrade skmatnet"
         )
+    expected_name = _WEIGHTS if version >= 2 else _LEGACY_WEIGHTS
+    if weights_name != expected_name:
+        # Never let a pickle stand in for the safetensors member of a new file.
+        raise ModelFileError(path, f"a format version {version} file holds {expected_name}, "
+                                   f"this one {weights_name}")
     _check_versions(_require(config, "versions", path, ""), path)
     expected = _require(config, "weights_sha256", path, "", str)
     actual = hashlib.sha256(weights).hexdigest()
     if actual != expected:
         raise ModelFileError(
-            path, f"sha256 mismatch for {_WEIGHTS}: {_CONFIG} records {expected}, the file "
+            path, f"sha256 mismatch for {weights_name}: {_CONFIG} records {expected}, the file "
             f"holds {actual}; the file is corrupt or was modified"
         )
     kind = _require(config, "kind", path, "", str)
@@ -576,7 +600,7 @@ def load_model(path: str | os.PathLike, *, device: Any = None) -> Any:
         )
         net.set_params(device="cpu")
     _set_fitted(net, _require(spec, "fitted", path, "estimator "), path, _FITTED_REQUIRED)
-    state = _load_weights(weights, path)
+    state = _load_weights(weights, weights_name, path)
     # Building the network draws initial weights: keep the caller's RNG untouched.
     with torch.random.fork_rng(devices=[]):
         try:
@@ -590,7 +614,8 @@ def load_model(path: str | os.PathLike, *, device: Any = None) -> Any:
         module.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         raise ModelFileError(
-            path, f"{_WEIGHTS} does not fit the network described in {_CONFIG}: {_short(exc)}"
+            path, f"{weights_name} does not fit the network described in {_CONFIG}: "
+            f"{_short(exc)}"
         ) from None
     module.eval()
     history = spec.get("history")

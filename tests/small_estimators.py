@@ -1,18 +1,11 @@
-"""The six estimators and their small test configurations, shared by the estimator tests."""
+"""The per-network estimators (from the registry) and their small test configurations."""
 
 from __future__ import annotations
 
-from skmatnet import (
-    BNetRegressor,
-    BRNetRegressor,
-    ElemNetRegressor,
-    FCMnRRegressor,
-    FCUNetRegressor,
-    IRNetRegressor,
-)
+import skmatnet
+from skmatnet._registry import estimator_names
 
-ESTIMATORS = [ElemNetRegressor, IRNetRegressor, BNetRegressor, BRNetRegressor,
-              FCMnRRegressor, FCUNetRegressor]
+ESTIMATORS = [getattr(skmatnet, name) for name in estimator_names()]
 
 
 def small(cls, **overrides):

@@ -20,17 +20,13 @@ import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
+from small_estimators import ESTIMATORS
 
 from skmatnet import (
-    BNetRegressor,
     BRNetRegressor,
     DatasetError,
     ElementFractionTransformer,
-    ElemNetRegressor,
-    FCMnRRegressor,
-    FCUNetRegressor,
     FormulaError,
-    IRNetRegressor,
     load_dataset,
 )
 from skmatnet import datasets as datasets_module
@@ -580,8 +576,7 @@ def _partial_fit_features(ctx):
     new_net(max_epochs=1).fit(ctx.X, ctx.y).partial_fit(ctx.X[:, :10], ctx.y)
 
 
-for _cls in (ElemNetRegressor, IRNetRegressor, BNetRegressor, BRNetRegressor, FCMnRRegressor,
-             FCUNetRegressor):
+for _cls in ESTIMATORS:
     CASES.append(Case(
         "predict before fit", _cls.__name__,
         lambda ctx, cls=_cls: new_net(cls).predict(ctx.X), NotFittedError,

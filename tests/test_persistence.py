@@ -15,6 +15,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import safetensors.torch
 import torch
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -34,6 +35,10 @@ from skmatnet import (
     save_model,
 )
 from skmatnet import persistence as persistence_module
+
+DATA = Path(__file__).resolve().parent / "data"
+#: A pipeline saved by skmatnet 0.1.0 (format version 1: weights.pt), with its predictions.
+FORMAT1_FILE = DATA / "format1_brnet_pipeline.skmatnet"
 
 
 def small(cls=BRNetRegressor, **overrides):
@@ -59,6 +64,14 @@ def saved(fitted_pipeline, tmp_path):
     return save_model(fitted_pipeline, tmp_path / "model.skmatnet")
 
 
+@pytest.fixture
+def saved_format1(tmp_path):
+    """A copy of a file written by the previous format (weights.pt), to edit."""
+    path = tmp_path / "format1.skmatnet"
+    shutil.copyfile(FORMAT1_FILE, path)
+    return path
+
+
 def members(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
@@ -68,7 +81,8 @@ def rewrite(path: Path, **changes) -> None:
     """Replace archive members (bytes, or a function of the old bytes)."""
     contents = members(path)
     for name, change in changes.items():
-        name = name.replace("_", ".", 1) if name in ("config_json", "weights_pt") else name
+        if name in ("config_json", "weights_pt", "weights_safetensors"):
+            name = name.replace("_", ".", 1)
         contents[name] = change(contents.get(name)) if callable(change) else change
     with zipfile.ZipFile(path, "w") as archive:
         for name, data in contents.items():
@@ -103,14 +117,34 @@ def test_every_estimator_round_trips_exactly(cls, jarvis, tmp_path):
     assert not loaded.module_.training
 
     contents = members(path)
-    assert set(contents) == {"config.json", "weights.pt"}
+    assert set(contents) == {"config.json", "weights.safetensors"}
     config = json.loads(contents["config.json"])
     assert config["format_version"] == persistence_module.FORMAT_VERSION
     assert config["estimator"]["class"] == f"skmatnet.{cls.__name__}"
-    assert config["weights_sha256"] == hashlib.sha256(contents["weights.pt"]).hexdigest()
+    assert config["weights_sha256"] == hashlib.sha256(contents["weights.safetensors"]).hexdigest()
     assert set(config["versions"]) >= {"skmatnet", "torch", "numpy", "python"}
-    state = torch.load(io.BytesIO(contents["weights.pt"]), weights_only=True)
+    state = safetensors.torch.load(contents["weights.safetensors"])  # no pickle involved
     assert all(t.device.type == "cpu" for t in state.values())
+    assert state.keys() == net.module_.state_dict().keys()
+
+
+def test_files_of_the_previous_format_still_load():
+    expected = json.loads(FORMAT1_FILE.with_suffix(".json").read_text())
+    assert set(members(FORMAT1_FILE)) == {"config.json", "weights.pt"}
+    loaded = load_model(FORMAT1_FILE)
+    assert isinstance(loaded, Pipeline) and type(loaded[-1]) is BRNetRegressor
+    # Recorded on the machine that wrote the file: another CPU's float32 kernels may differ
+    # in the last bits, nothing more.
+    np.testing.assert_allclose(loaded.predict(expected["formulas"]), expected["predictions"],
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_resaving_an_old_file_writes_the_current_format(tmp_path):
+    loaded = load_model(FORMAT1_FILE)
+    path = save_model(loaded, tmp_path / "again.skmatnet")
+    assert set(members(path)) == {"config.json", "weights.safetensors"}
+    formulas = json.loads(FORMAT1_FILE.with_suffix(".json").read_text())["formulas"]
+    np.testing.assert_array_equal(load_model(path).predict(formulas), loaded.predict(formulas))
 
 
 def test_pipeline_round_trip_with_dataframes(jarvis, tmp_path):
@@ -259,13 +293,20 @@ def load_error(path: Path, match: str) -> ModelFileError:
     return info.value
 
 
+def _flip(data):
+    data = bytearray(data)
+    data[len(data) // 2] ^= 0xFF
+    return bytes(data)
+
+
 def test_corrupted_weights_fail_the_checksum(saved):
-    def flip(data):
-        data = bytearray(data)
-        data[len(data) // 2] ^= 0xFF
-        return bytes(data)
-    rewrite(saved, weights_pt=flip)
-    load_error(saved, "sha256 mismatch for weights.pt")
+    rewrite(saved, weights_safetensors=_flip)
+    load_error(saved, "sha256 mismatch for weights.safetensors")
+
+
+def test_corrupted_weights_of_the_previous_format_fail_the_checksum(saved_format1):
+    rewrite(saved_format1, weights_pt=_flip)
+    load_error(saved_format1, "sha256 mismatch for weights.pt")
 
 
 def test_corrupted_archive_bytes(saved):
@@ -350,22 +391,49 @@ class _Payload:
         return (Path.touch, (self.marker,))
 
 
-@pytest.mark.filterwarnings("ignore:Detected pickle protocol")  # torch, on the plain pickle
-@pytest.mark.parametrize("packaging", ["plain-pickle", "torch-save", "state-dict-value"])
-def test_malicious_weights_are_not_executed(saved, tmp_path, packaging):
-    marker = tmp_path / "pwned"
+def _malicious(packaging: str, marker: Path) -> bytes:
     if packaging == "plain-pickle":
-        payload = pickle.dumps(_Payload(marker))
-    else:
-        buffer = io.BytesIO()
-        obj = _Payload(marker) if packaging == "torch-save" else {"weight": _Payload(marker)}
-        torch.save(obj, buffer)
-        payload = buffer.getvalue()
+        return pickle.dumps(_Payload(marker))
+    buffer = io.BytesIO()
+    obj = _Payload(marker) if packaging == "torch-save" else {"weight": _Payload(marker)}
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+PACKAGINGS = ["plain-pickle", "torch-save", "state-dict-value"]
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")  # torch, on the plain pickle
+@pytest.mark.parametrize("packaging", PACKAGINGS)
+def test_malicious_weights_are_not_executed(saved_format1, tmp_path, packaging):
+    # The previous format's weights.pt goes through torch's restricted unpickler.
+    saved = saved_format1
+    marker = tmp_path / "pwned"
+    payload = _malicious(packaging, marker)
     # A careful attacker also updates the checksum.
     rewrite(saved, weights_pt=payload)
     edit_config(saved, lambda c: c.update(weights_sha256=hashlib.sha256(payload).hexdigest()))
     error = load_error(saved, "weights.pt is not a safe tensor file")
     assert "UnpicklingError" in str(error) and "weights_only=False" not in str(error)
+    assert not marker.exists()
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+@pytest.mark.parametrize("packaging", PACKAGINGS)
+def test_pickles_in_place_of_safetensors_are_never_unpickled(saved, tmp_path, packaging):
+    marker = tmp_path / "pwned"
+    payload = _malicious(packaging, marker)
+    rewrite(saved, weights_safetensors=payload)
+    edit_config(saved, lambda c: c.update(weights_sha256=hashlib.sha256(payload).hexdigest()))
+    load_error(saved, "weights.safetensors is not a safe tensor file")
+    # Nor may a current-format file fall back to a weights.pt beside or instead of it.
+    with zipfile.ZipFile(saved, "w") as archive:
+        config = json.loads(members(FORMAT1_FILE)["config.json"])
+        config.update(format_version=persistence_module.FORMAT_VERSION,
+                      weights_sha256=hashlib.sha256(payload).hexdigest())
+        archive.writestr("config.json", json.dumps(config))
+        archive.writestr("weights.pt", payload)
+    load_error(saved, "holds weights.safetensors, this one weights.pt")
     assert not marker.exists()
 
 

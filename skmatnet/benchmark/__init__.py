@@ -11,10 +11,19 @@ a record of the environment.
 >>> from skmatnet.benchmark import run_benchmark
 >>> result = run_benchmark("jarvis_formation_energy", quick=True)  # doctest: +SKIP
 >>> print(result.to_text())  # doctest: +SKIP
+
+The pieces, one concern per module: :mod:`.config` (the frozen
+:class:`BenchmarkConfig`), :mod:`.data` (rows and features), :mod:`.protocols`
+(splits and result rows), :mod:`.models` (the model runners), :mod:`.runner`
+(the run loop), :mod:`.output` (files and resume), :mod:`.results` and
+:mod:`.report` (tables, page, charts, environment).
 """
 
 from __future__ import annotations
 
+from .config import FULL_SETTINGS, QUICK_SETTINGS, BenchmarkConfig
+from .data import BenchmarkData, load_benchmark_data
+from .errors import BenchmarkError, BenchmarkInterrupted
 from .models import (
     DEFAULT_MODELS,
     MODEL_NAMES,
@@ -22,23 +31,11 @@ from .models import (
     count_model_parameters,
     parse_models,
 )
-from .protocols import (
-    PROTOCOLS,
-    BenchmarkData,
-    BenchmarkError,
-    Split,
-    load_benchmark_data,
-    make_split,
-)
+from .output import load_fitted_model
+from .protocols import PROTOCOLS, BRNetProtocol, Split, TatisProtocol, get_protocol, make_split
 from .published import PUBLISHED, PublishedResult, published_result
 from .report import TABLE_COLUMNS
-from .runner import (
-    FULL_SETTINGS,
-    QUICK_SETTINGS,
-    BenchmarkInterrupted,
-    BenchmarkResult,
-    run_benchmark,
-)
+from .runner import Benchmark, BenchmarkResult, run, run_benchmark
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -48,6 +45,9 @@ __all__ = [
     "PUBLISHED",
     "QUICK_SETTINGS",
     "TABLE_COLUMNS",
+    "BRNetProtocol",
+    "Benchmark",
+    "BenchmarkConfig",
     "BenchmarkData",
     "BenchmarkError",
     "BenchmarkInterrupted",
@@ -55,10 +55,14 @@ __all__ = [
     "FoldEnsembleRegressor",
     "PublishedResult",
     "Split",
+    "TatisProtocol",
     "count_model_parameters",
+    "get_protocol",
     "load_benchmark_data",
+    "load_fitted_model",
     "make_split",
     "parse_models",
     "published_result",
+    "run",
     "run_benchmark",
 ]

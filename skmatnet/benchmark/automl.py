@@ -43,7 +43,7 @@ from sklearn.base import clone
 from sklearn.metrics import mean_absolute_error
 from sklearn.pipeline import Pipeline
 
-from .protocols import BenchmarkError
+from .errors import BenchmarkError
 
 __all__ = ["INSTALL_HINT", "AutoMLSearchResult", "check_hpsklearn", "hyperopt_search"]
 

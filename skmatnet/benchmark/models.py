@@ -31,9 +31,11 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 
-from .protocols import BenchmarkError
+from .._registry import NETWORK_SPECS
+from .errors import BenchmarkError
 
 __all__ = [
+    "BASELINE_NAMES",
     "DEFAULT_MODELS",
     "MODEL_NAMES",
     "NETWORK_ESTIMATORS",
@@ -44,19 +46,15 @@ __all__ = [
     "parse_models",
 ]
 
+#: The baselines, run before the networks.
+BASELINE_NAMES = ("automl", "tradml")
+#: Network name -> estimator class name in :mod:`skmatnet` (from the registry).
+NETWORK_ESTIMATORS = {spec.name: spec.regressor for spec in NETWORK_SPECS if spec.regressor}
 #: Every model name, in the order a benchmark runs them.
-MODEL_NAMES = ("automl", "tradml", "elemnet", "irnet", "bnet", "brnet", "fcmnr", "fcunet")
+MODEL_NAMES = (*BASELINE_NAMES, *NETWORK_ESTIMATORS)
 #: The BRNet paper's comparison: the default ``models``.
-DEFAULT_MODELS = ("automl", "tradml", "elemnet", "irnet", "bnet", "brnet")
-#: Network name -> estimator class name in :mod:`skmatnet`.
-NETWORK_ESTIMATORS = {
-    "elemnet": "ElemNetRegressor",
-    "irnet": "IRNetRegressor",
-    "bnet": "BNetRegressor",
-    "brnet": "BRNetRegressor",
-    "fcmnr": "FCMnRRegressor",
-    "fcunet": "FCUNetRegressor",
-}
+DEFAULT_MODELS = (*BASELINE_NAMES,
+                  *(spec.name for spec in NETWORK_SPECS if spec.in_default_benchmark))
 
 
 def parse_models(models: Any) -> list[str]:
@@ -103,7 +101,7 @@ def parse_models(models: Any) -> list[str]:
     return [name for name in MODEL_NAMES if name in names]
 
 
-@dataclass
+@dataclass(frozen=True)
 class ModelSettings:
     """The settings that decide how the models are trained (see :func:`run_benchmark`)."""
 
@@ -202,8 +200,8 @@ class FoldEnsembleRegressor(RegressorMixin, BaseEstimator):
 
     Examples
     --------
-    >>> import joblib  # doctest: +SKIP
-    >>> ensemble = joblib.load("results_dir/models/brnet.joblib")  # doctest: +SKIP
+    >>> from skmatnet.benchmark import load_fitted_model  # doctest: +SKIP
+    >>> ensemble = load_fitted_model("results_dir", "brnet")  # doctest: +SKIP
     >>> mean, std = ensemble.predict(["Fe2O3"], return_std=True)  # doctest: +SKIP
     >>> ensemble.selected_estimator.predict(["Fe2O3"])  # doctest: +SKIP
     """
@@ -408,6 +406,9 @@ class NetworkRunner(ModelRunner):
             warnings.filterwarnings("ignore", message=r".*was interrupted \(KeyboardInterrupt\)")
             model.fit(X_tr, y_tr, X_val=X_va, y_val=y_va)
         seconds = time.monotonic() - start
+        # The progress printer only matters while fitting; without it the fitted model holds
+        # plain parameters only and saves with save_model.
+        model.set_params(callbacks=template.callbacks)
         stopped = _STOP_REASONS.get(getattr(model, "stop_reason_", None), "unknown")
         details = {"epochs": int(model.n_epochs_),
                    "best_epoch": None if model.best_epoch_ is None else int(model.best_epoch_),

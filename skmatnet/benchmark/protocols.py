@@ -1,274 +1,49 @@
-"""The benchmark's data preparation and its two evaluation protocols.
+"""The benchmark's two evaluation protocols, as objects that split, report and describe.
 
-Everything a benchmark run compares is decided here, once, before any model
-is trained: which rows there are (a dataset of :mod:`skmatnet.datasets` or a
-CSV file, deduplicated per composition and optionally subsampled), their
-86-element fraction features, and how they are split. Every model then sees
-exactly the same rows in the same roles.
+Every model sees the same split, computed once before any model is trained.
 
-``brnet``
+``brnet`` (:class:`BRNetProtocol`)
     81:9:10 train/validation/test, stratified on the number of elements,
     seed 1234567 (:func:`skmatnet.model_selection.train_val_test_split`).
     Networks early-stop on the validation part; the baselines select their
     hyperparameters on it.
-``tatis``
+``tatis`` (:class:`TatisProtocol`)
     90:10 train/test (stratified, same seed), then K-fold cross-validation of
     the 90 % (:class:`skmatnet.model_selection.ElementCountStratifiedKFold`):
     one model per fold, trained on the other folds and early-stopped (or
     selected) on its own fold.
+
+A protocol turns the fitted models of one benchmark model (a :class:`FitOutcome`)
+into the rows of the results table, the columns of its predictions file and the
+model to save.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
+import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
-from ..datasets import describe_dataset, list_datasets, load_dataset
-from ..featurizer import FormulaError, element_fractions
 from ..model_selection import ElementCountStratifiedKFold, n_elements, train_val_test_split
+from .data import BenchmarkData
+from .errors import BenchmarkError
+from .models import FoldEnsembleRegressor
 
 __all__ = [
     "PROTOCOLS",
-    "BenchmarkData",
-    "BenchmarkError",
+    "BRNetProtocol",
+    "FitOutcome",
+    "Protocol",
     "Split",
-    "load_benchmark_data",
+    "TatisProtocol",
+    "get_protocol",
     "make_split",
 ]
-
-#: The evaluation protocols :func:`make_split` knows.
-PROTOCOLS = ("brnet", "tatis")
-
-_NA_VALUES = ["", "NA", "N/A", "NaN", "nan", "null", "None"]
-
-
-class BenchmarkError(ValueError):
-    """A benchmark cannot run as asked (bad input, unknown name, missing dependency).
-
-    Attributes
-    ----------
-    result : BenchmarkResult or None
-        The partial result, when the error is raised after some models
-        finished (their results are written to the output directory).
-    """
-
-    def __init__(self, message: str, result: Any = None):
-        super().__init__(message)
-        self.result = result
-
-
-@dataclass
-class BenchmarkData:
-    """The rows a benchmark runs on, with their features.
-
-    Attributes
-    ----------
-    name : str
-        The dataset name, or the CSV file's stem.
-    formulas : ndarray of object, shape (n_samples,)
-        Formula strings.
-    y : ndarray of float64, shape (n_samples,)
-        Targets.
-    X : ndarray of float32, shape (n_samples, 86)
-        Element fractions of the formulas.
-    target : str
-        What the target is.
-    units : str
-        Units of the target ("" when unknown).
-    source : dict
-        Where the rows came from: ``{"dataset": name}`` or ``{"csv": path}``,
-        the files with their sha256, and the row counts before and after
-        deduplication and subsampling.
-    """
-
-    name: str
-    formulas: np.ndarray
-    y: np.ndarray
-    X: np.ndarray
-    target: str
-    units: str
-    source: dict = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return len(self.y)
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _dedupe(formulas: np.ndarray, y: np.ndarray, X: np.ndarray, how: str | None):
-    """Keep one row per composition: the lowest target ("min") or the mean ("mean")."""
-    if how is None:
-        return formulas, y, X
-    rows = np.ascontiguousarray(X, dtype=np.float32)
-    keys = np.fromiter((row.tobytes() for row in rows), dtype=object, count=len(rows))
-    codes, _ = pd.factorize(keys)
-    if how == "min":
-        order = np.lexsort((y, codes))
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = codes[order[1:]] != codes[order[:-1]]
-        keep = np.sort(order[first])
-        return formulas[keep], y[keep], X[keep]
-    _, keep = np.unique(codes, return_index=True)
-    keep = np.sort(keep)
-    means = np.bincount(codes, weights=y) / np.bincount(codes)
-    return formulas[keep], means[codes[keep]], X[keep]
-
-
-def _read_csv(path: Path, formula_column: str, target_column: str):
-    if not path.is_file():
-        raise BenchmarkError(
-            f"{str(path)!r} is neither a dataset name ({', '.join(list_datasets())}) nor an "
-            "existing CSV file"
-        )
-    try:
-        header = pd.read_csv(path, nrows=0)
-    except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise BenchmarkError(f"cannot read {path} as CSV: {exc}") from exc
-    missing = [c for c in (formula_column, target_column) if c not in header.columns]
-    if missing:
-        shown = ", ".join(map(str, list(header.columns)[:20]))
-        raise BenchmarkError(
-            f"{path} has no column {' or '.join(map(repr, missing))} (its columns: {shown}); "
-            "name the columns with --formula-column / --target-column"
-        )
-    try:
-        frame = pd.read_csv(
-            path,
-            usecols=[formula_column, target_column],
-            dtype={formula_column: str},
-            keep_default_na=False,  # "NaN" is sodium nitride
-            na_values={target_column: _NA_VALUES},
-        )
-    except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise BenchmarkError(f"cannot read {path} as CSV: {exc}") from exc
-    target = pd.to_numeric(frame[target_column], errors="coerce")
-    bad = target.isna() & frame[target_column].notna()
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise BenchmarkError(
-            f"{path}: column {target_column!r} is not numeric (row {row}: "
-            f"{frame[target_column].iloc[row]!r})"
-        )
-    return frame[formula_column].to_numpy(dtype=object), target.to_numpy(dtype=np.float64)
-
-
-def load_benchmark_data(
-    data: str | os.PathLike,
-    *,
-    formula_column: str = "formula",
-    target_column: str = "target",
-    dedupe: str | None = "min",
-    max_rows: int | None = None,
-    seed: int = 1234567,
-) -> BenchmarkData:
-    """Load a dataset or a CSV file, featurize it, deduplicate and subsample it.
-
-    Parameters
-    ----------
-    data : str or path-like
-        A name from :func:`skmatnet.datasets.list_datasets` or the path of a
-        CSV file with a formula column and a numeric target column.
-    formula_column, target_column : str, default="formula", "target"
-        Columns of a CSV file (ignored for a dataset name).
-    dedupe : {"min", "mean"} or None, default="min"
-        One row per composition: the lowest target (the BRNet protocol: the
-        most stable structure) or the mean; ``None`` keeps every row.
-    max_rows : int or None, default=None
-        Keep a random subset of this many rows (seeded by ``seed``), drawn
-        after deduplication and before any split. For quick checks and tests;
-        results on a subset are not comparable with the papers.
-    seed : int, default=1234567
-        Seed of the subsampling.
-
-    Returns
-    -------
-    BenchmarkData
-
-    Raises
-    ------
-    BenchmarkError
-        Unknown name and no such file, a CSV without the named columns, a
-        non-numeric target, no rows left, or bad ``dedupe``/``max_rows``.
-    skmatnet.datasets.DatasetError
-        A dataset file that is corrupt (``ChecksumError``), missing offline or
-        not downloadable.
-    skmatnet.FormulaError
-        A formula that cannot be parsed.
-    """
-    if dedupe not in (None, "min", "mean"):
-        raise BenchmarkError(f"dedupe must be 'min', 'mean' or None, got {dedupe!r}")
-    if max_rows is not None and (
-        isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or max_rows < 20
-    ):
-        raise BenchmarkError(f"max_rows must be an int of at least 20, got {max_rows!r}")
-    name = os.fspath(data)
-    if name in list_datasets():
-        info = describe_dataset(name)
-        # The loader's own deduplication (the same rule as for CSV files below).
-        formulas, y = load_dataset(name, return_X_y=True, dedupe=dedupe)
-        formulas = np.asarray(formulas, dtype=object)
-        source = {
-            "dataset": name,
-            "files": [{"path": f.path, "sha256": f.sha256, "url": f.url} for f in info.files],
-        }
-        target, units = info.target, info.units
-        n_raw, deduped = info.n_rows, True
-    else:
-        path = Path(name).expanduser()
-        if path.suffix.lower() != ".csv" and not path.exists():
-            raise BenchmarkError(
-                f"unknown dataset {name!r}; available: {', '.join(list_datasets())} "
-                "(or give the path of a CSV file)"
-            )
-        formulas, y = _read_csv(path, formula_column, target_column)
-        source = {
-            "csv": str(path.resolve()),
-            "formula_column": formula_column,
-            "target_column": target_column,
-            "files": [{"path": str(path.resolve()), "sha256": _file_sha256(path)}],
-        }
-        name = path.stem
-        target, units = target_column, ""
-        n_raw, deduped = len(y), False
-    finite = np.isfinite(y)
-    n_missing = int(len(y) - finite.sum())
-    formulas, y = formulas[finite], y[finite]
-    try:
-        X = element_fractions(formulas)
-    except FormulaError as exc:
-        raise FormulaError(f"in {data}: {exc}", exc.problems) from exc
-    if not deduped:
-        formulas, y, X = _dedupe(formulas, y, X, dedupe)
-    n_deduped = len(y)
-    if max_rows is not None and max_rows < len(y):
-        keep = np.sort(np.random.RandomState(seed).choice(len(y), size=max_rows, replace=False))
-        formulas, y, X = formulas[keep], y[keep], X[keep]
-    if len(y) < 20:
-        raise BenchmarkError(f"{data}: only {len(y)} usable rows; a benchmark needs at least 20")
-    source.update(
-        n_rows_read=int(n_raw),
-        n_missing_target=n_missing,
-        dedupe=dedupe,
-        n_after_dedupe=int(n_deduped),
-        max_rows=max_rows,
-        n_rows=len(y),
-    )
-    return BenchmarkData(
-        name=name, formulas=formulas, y=np.asarray(y, dtype=np.float64),
-        X=np.ascontiguousarray(X, dtype=np.float32), target=target, units=units, source=source,
-    )
 
 
 @dataclass
@@ -303,7 +78,7 @@ class Split:
 
     def fits(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
         """The (label, training rows, validation rows) of every model to fit."""
-        if self.protocol == "brnet":
+        if not self.folds:
             return [("", self.train, self.val)]
         k = self.n_folds
         return [(f"fold {i + 1}/{k}", tr, va) for i, (tr, va) in enumerate(self.folds)]
@@ -327,6 +102,194 @@ class Split:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
+
+@dataclass
+class FitOutcome:
+    """What fitting one benchmark model under a split produced (see :class:`Protocol`).
+
+    Attributes
+    ----------
+    name : str
+        The model name (``brnet``, ``tradml``, ...).
+    models : list
+        One fitted model per entry of :meth:`Split.fits`.
+    infos : list of dict
+        Per fitted model: epochs, best epoch, why training stopped (networks).
+    val_maes : list of float
+        Validation MAE of each fitted model on its own validation rows.
+    predictions : list of ndarray
+        Test-row predictions of each fitted model.
+    predict_seconds : list of float
+    n_parameters : list of int or None
+    train_seconds : float
+        Search and training time of all fits together.
+    summary : str
+        The chosen configuration, in a few words (baselines).
+    """
+
+    name: str
+    models: list
+    infos: list
+    val_maes: list
+    predictions: list
+    predict_seconds: list
+    n_parameters: list
+    train_seconds: float
+    summary: str = ""
+
+
+def _metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
+    return {
+        "test_mae": float(mean_absolute_error(y_true, y_pred)),
+        "test_rmse": float(math.sqrt(mean_squared_error(y_true, y_pred))),
+        "test_r2": float(r2_score(y_true, y_pred)) if len(y_true) > 1 else float("nan"),
+    }
+
+
+class Protocol:
+    """How rows are split, and how the fitted models become results."""
+
+    name = ""
+    #: Lines added under the results table (caveats of the protocol).
+    notes: tuple[str, ...] = ()
+
+    def split(self, data: BenchmarkData, *, seed: int, n_folds: int) -> Split:
+        """Split the rows once, for every model."""
+        raise NotImplementedError
+
+    def results(self, outcome: FitOutcome, data: BenchmarkData,
+                split: Split) -> tuple[list[dict], dict, dict]:
+        """Table rows, prediction columns (name -> test-row values) and extra details."""
+        raise NotImplementedError
+
+    def fitted_model(self, pipelines: list, outcome: FitOutcome) -> Any:
+        """The model to save, from one formula -> prediction pipeline per fit."""
+        raise NotImplementedError
+
+    def describe(self, split: Split) -> str:
+        """The split in words, for the results page."""
+        raise NotImplementedError
+
+    def _common(self, outcome: FitOutcome, split: Split) -> dict:
+        return {"n_test": len(split.test), "details": outcome.summary}
+
+
+class BRNetProtocol(Protocol):
+    """81:9:10 train/validation/test, stratified on the number of elements."""
+
+    name = "brnet"
+
+    def split(self, data, *, seed, n_folds=None):
+        rows = np.arange(len(data))
+        train, val, test = train_val_test_split(
+            rows, sizes=(0.81, 0.09, 0.10), stratify=n_elements(data.X), random_state=seed
+        )
+        return Split(self.name, np.sort(train), np.sort(val), np.sort(test), seed=seed)
+
+    def results(self, outcome, data, split):
+        info = outcome.infos[0]
+        row = {"model": outcome.name, "variant": "holdout",
+               **_metrics(data.y[split.test], outcome.predictions[0]),
+               "val_mae": outcome.val_maes[0], "train_time_s": outcome.train_seconds,
+               "predict_time_s": outcome.predict_seconds[0],
+               "n_parameters": outcome.n_parameters[0], "epochs": info.get("epochs"),
+               "best_epoch": info.get("best_epoch"), "ensemble_std": None,
+               "n_train": len(split.train), "n_val": len(split.val),
+               **self._common(outcome, split)}
+        if info.get("stopped"):
+            row["details"] = (row["details"] + "; " if row["details"] else "") + \
+                f"stopped by {info['stopped']}"
+        return [row], {"y_pred": outcome.predictions[0]}, {}
+
+    def fitted_model(self, pipelines, outcome):
+        return pipelines[0]
+
+    def describe(self, split):
+        return (f"train {len(split.train):,} / validation {len(split.val):,} / test "
+                f"{len(split.test):,} (81:9:10, stratified on the number of elements)")
+
+
+class TatisProtocol(Protocol):
+    """90:10 train/test, then K-fold cross-validation of the 90 %."""
+
+    name = "tatis"
+    notes = ("The fold model is chosen by its own validation fold; the Tatis et al. "
+             "paper chose it by test MAE, which is selection on the test data.",)
+
+    def split(self, data, *, seed, n_folds):
+        if isinstance(n_folds, bool) or not isinstance(n_folds, (int, np.integer)) or n_folds < 2:
+            raise BenchmarkError(f"the tatis protocol needs at least 2 folds, got {n_folds!r}")
+        train, _, test = train_val_test_split(
+            np.arange(len(data)), sizes=(0.9, 0.0, 0.1), stratify=n_elements(data.X),
+            random_state=seed,
+        )
+        train, test = np.sort(train), np.sort(test)
+        if len(train) < 2 * n_folds:
+            raise BenchmarkError(f"{len(train)} training rows are too few for {n_folds} folds")
+        cv = ElementCountStratifiedKFold(n_splits=int(n_folds), shuffle=True, random_state=seed)
+        folds = [(train[tr], train[va]) for tr, va in cv.split(data.X[train])]
+        return Split(self.name, train, train[:0], test, folds=folds, seed=seed)
+
+    def _best(self, outcome: FitOutcome) -> int:
+        # Chosen on each model's own validation fold, never on the test rows.
+        return int(np.argmin(outcome.val_maes))
+
+    def results(self, outcome, data, split):
+        y_test = data.y[split.test]
+        stacked = np.stack(outcome.predictions)
+        mean, std = stacked.mean(axis=0), stacked.std(axis=0)
+        best = self._best(outcome)
+        k = len(outcome.models)
+        fits = split.fits()
+        n_params, infos = outcome.n_parameters, outcome.infos
+        epochs = [i.get("epochs") for i in infos]
+        common = self._common(outcome, split)
+        selected = {"model": outcome.name, "variant": f"fold {best + 1}/{k}, lowest validation MAE",
+                    **_metrics(y_test, outcome.predictions[best]),
+                    "val_mae": outcome.val_maes[best], "train_time_s": outcome.train_seconds,
+                    "predict_time_s": outcome.predict_seconds[best],
+                    "n_parameters": n_params[best], "epochs": epochs[best],
+                    "best_epoch": infos[best].get("best_epoch"), "ensemble_std": None,
+                    "n_train": len(fits[best][1]), "n_val": len(fits[best][2]), **common}
+        ensemble = {"model": f"{outcome.name}-ensemble", "variant": f"mean of {k} fold models",
+                    **_metrics(y_test, mean), "val_mae": float(np.mean(outcome.val_maes)),
+                    "train_time_s": outcome.train_seconds,
+                    "predict_time_s": float(sum(outcome.predict_seconds)),
+                    "n_parameters": None if any(p is None for p in n_params)
+                    else int(sum(n_params)),
+                    "epochs": None if any(e is None for e in epochs) else int(sum(epochs)),
+                    "best_epoch": None, "ensemble_std": float(std.mean()),
+                    "n_train": len(split.train), "n_val": len(split.train), **common}
+        columns = {"y_pred": outcome.predictions[best], "y_pred_ensemble": mean,
+                   "y_std_ensemble": std}
+        for i, p in enumerate(outcome.predictions):
+            columns[f"y_pred_fold{i + 1}"] = p
+        return [selected, ensemble], columns, {"selected_fold": best + 1}
+
+    def fitted_model(self, pipelines, outcome):
+        return FoldEnsembleRegressor(pipelines, self._best(outcome))
+
+    def describe(self, split):
+        return (f"train {len(split.train):,} in {split.n_folds} folds / test "
+                f"{len(split.test):,} (90:10 stratified, {split.n_folds}-fold "
+                "element-count-stratified CV)")
+
+
+_PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (BRNetProtocol(), TatisProtocol())}
+#: The evaluation protocols :func:`make_split` knows.
+PROTOCOLS = tuple(_PROTOCOLS)
+
+
+def get_protocol(name: str) -> Protocol:
+    """The protocol called ``name`` (see :data:`PROTOCOLS`)."""
+    try:
+        return _PROTOCOLS[name]
+    except (KeyError, TypeError):
+        raise BenchmarkError(
+            f"unknown protocol {name!r}; choose one of {', '.join(PROTOCOLS)}"
+        ) from None
+
+
 def make_split(
     data: BenchmarkData, protocol: str = "brnet", *, seed: int = 1234567, n_folds: int = 10
 ) -> Split:
@@ -345,23 +308,4 @@ def make_split(
     -------
     Split
     """
-    if protocol not in PROTOCOLS:
-        raise BenchmarkError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
-    strata = n_elements(data.X)
-    rows = np.arange(len(data))
-    if protocol == "brnet":
-        train, val, test = train_val_test_split(
-            rows, sizes=(0.81, 0.09, 0.10), stratify=strata, random_state=seed
-        )
-        return Split("brnet", np.sort(train), np.sort(val), np.sort(test), seed=seed)
-    if isinstance(n_folds, bool) or not isinstance(n_folds, (int, np.integer)) or n_folds < 2:
-        raise BenchmarkError(f"the tatis protocol needs at least 2 folds, got {n_folds!r}")
-    train, _, test = train_val_test_split(
-        rows, sizes=(0.9, 0.0, 0.1), stratify=strata, random_state=seed
-    )
-    train, test = np.sort(train), np.sort(test)
-    if len(train) < 2 * n_folds:
-        raise BenchmarkError(f"{len(train)} training rows are too few for {n_folds} folds")
-    cv = ElementCountStratifiedKFold(n_splits=int(n_folds), shuffle=True, random_state=seed)
-    folds = [(train[tr], train[va]) for tr, va in cv.split(data.X[train])]
-    return Split("tatis", train, train[:0], test, folds=folds, seed=seed)
+    return get_protocol(protocol).split(data, seed=seed, n_folds=n_folds)

@@ -1,12 +1,11 @@
 """What a benchmark writes: the table (terminal, Markdown, CSV), charts and the environment.
 
-Files are written atomically (a temporary file renamed into place), so an
-interrupted run never leaves a half-written result behind.
+Charts are written atomically (:func:`skmatnet._io.atomic_open`), so an
+interrupted run never leaves a half-written file behind.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import json
 import math
@@ -14,7 +13,6 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,12 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._io import atomic_open
 from .published import SOURCES
 
 __all__ = [
     "TABLE_COLUMNS",
-    "atomic_write_bytes",
-    "atomic_write_text",
     "bubble_chart",
     "environment_record",
     "format_markdown",
@@ -55,26 +52,6 @@ _SHOWN = [
     ("n_parameters", "parameters", ",d"),
     ("epochs", "epochs", "d"),
 ]
-
-
-def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def _missing(value: Any) -> bool:
@@ -201,8 +178,7 @@ def bubble_chart(
     ax.set_title(title or "training time vs test MAE (bubble area ~ parameters)", fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(_tmp_png(path), format="png")
-    _commit_png(path)
+    _save_png(fig, path)
 
 
 def parity_plot(
@@ -243,19 +219,12 @@ def parity_plot(
     ax.set_title(title, fontsize=10)
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
-    fig.savefig(_tmp_png(path), format="png")
-    _commit_png(path)
+    _save_png(fig, path)
 
 
-def _tmp_png(path: str | os.PathLike) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.with_name(f".{path.name}.tmp")
-
-
-def _commit_png(path: str | os.PathLike) -> None:
-    path = Path(path)
-    os.replace(path.with_name(f".{path.name}.tmp"), path)
+def _save_png(fig, path: str | os.PathLike) -> None:
+    with atomic_open(path) as handle:
+        fig.savefig(handle, format="png")
 
 
 # ---------------------------------------------------------------------------

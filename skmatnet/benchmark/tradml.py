@@ -33,7 +33,7 @@ from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVR
 
-from .protocols import BenchmarkError
+from .errors import BenchmarkError
 
 __all__ = ["TRADML_GRIDS", "TradMLSearchResult", "holdout_grid_search", "tradml_param_grid"]
 

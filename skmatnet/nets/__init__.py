@@ -21,8 +21,11 @@ fcunet     :class:`FCUNet`                               Tatis et al., IEEE Big 
 
 from __future__ import annotations
 
+import importlib
+
 from torch import nn
 
+from .._registry import NETWORK_SPECS, get_spec
 from ._blocks import count_parameters, glorot_init_, keras_batch_norm
 from .brnet import BNet, BRNet
 from .elemnet import ElemNet
@@ -44,20 +47,13 @@ __all__ = [
     "keras_batch_norm",
 ]
 
-#: Registry: lower-case network name -> class.
+#: Lower-case network name -> class, from :data:`skmatnet._registry.NETWORK_SPECS`.
 NETWORKS: dict[str, type[nn.Module]] = {
-    "elemnet": ElemNet,
-    "irnet": IRNet,
-    "bnet": BNet,
-    "brnet": BRNet,
-    "fcmnr": FCMnR,
-    "fcunet": FCUNet,
+    spec.name: getattr(importlib.import_module(spec.module_path), spec.module_class)
+    for spec in NETWORK_SPECS
 }
 
 
 def get_network(name: str) -> type[nn.Module]:
     """Return the network class registered under ``name`` (case-insensitive)."""
-    key = name.lower() if isinstance(name, str) else name
-    if key not in NETWORKS:
-        raise ValueError(f"name must be one of {sorted(NETWORKS)}, got {name!r}")
-    return NETWORKS[key]
+    return NETWORKS[get_spec(name).name]

@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 import torch
 
-from skmatnet.nets import BNet, BRNet, ElemNet, FCMnR, FCUNet, IRNet
+from skmatnet.nets import get_network
 
-#: name -> (class, kwargs) of a tiny but structurally complete configuration.
+#: name -> (registered network, kwargs) of a tiny but structurally complete configuration.
 TINY = {
-    "elemnet": (ElemNet, dict(widths=(16, 16, 8, 4), dropout=(0.5, 0.25))),
-    "irnet": (IRNet, dict(widths=(16, 16, 8, 8, 4))),
-    "irnet_concat": (IRNet, dict(widths=(16, 8, 4), variant="concat")),
-    "brnet": (BRNet, dict(stage_widths=(16, 8, 4), stage_layers=(2, 2, 1), branch_layers=(2, 1))),
+    "elemnet": ("elemnet", dict(widths=(16, 16, 8, 4), dropout=(0.5, 0.25))),
+    "irnet": ("irnet", dict(widths=(16, 16, 8, 8, 4))),
+    "irnet_concat": ("irnet", dict(widths=(16, 8, 4), variant="concat")),
+    "brnet": ("brnet", dict(stage_widths=(16, 8, 4), stage_layers=(2, 2, 1), branch_layers=(2, 1))),
     "brnet_middle": (
-        BRNet,
+        "brnet",
         dict(
             stage_widths=(16, 8, 4),
             stage_layers=(2, 2, 1),
@@ -22,9 +22,9 @@ TINY = {
             branch_layers=(1, 1, 1),
         ),
     ),
-    "bnet": (BNet, dict(stage_widths=(16, 8, 4), stage_layers=(2, 2, 1), branch_layers=(2, 2))),
+    "bnet": ("bnet", dict(stage_widths=(16, 8, 4), stage_layers=(2, 2, 1), branch_layers=(2, 2))),
     "fcmnr": (
-        FCMnR,
+        "fcmnr",
         dict(
             n_blocks=2,
             stream_width=4,
@@ -34,13 +34,15 @@ TINY = {
             head_widths=(8,),
         ),
     ),
-    "fcunet": (FCUNet, dict(encoder_widths=((16, 16), (8,), (4,)), decoder_widths=((8,), (6, 4)))),
+    "fcunet": (
+        "fcunet", dict(encoder_widths=((16, 16), (8,), (4,)), decoder_widths=((8,), (6, 4)))
+    ),
 }
 
 
 def build_tiny(name: str, n_features: int = 86, n_outputs: int = 1, **overrides):
-    cls, kwargs = TINY[name]
-    return cls(n_features, n_outputs, **{**kwargs, **overrides})
+    network, kwargs = TINY[name]
+    return get_network(network)(n_features, n_outputs, **{**kwargs, **overrides})
 
 
 @pytest.fixture

@@ -1,0 +1,129 @@
+"""The one list of skmatnet's networks: each named once, with everything derived from it.
+
+``skmatnet.nets.NETWORKS``, the lazy estimator exports of :mod:`skmatnet`, the
+classes :func:`skmatnet.save_model` may write, the benchmark's model names, the
+command-line help and the test parametrisation all read this table, so adding
+a network (or one more estimator kind per network) is one entry here.
+
+Everything is a string, so this module imports nothing: the featurizer,
+datasets, benchmark configuration and command line stay torch-free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "ESTIMATOR_KINDS",
+    "NETWORK_SPECS",
+    "NetworkSpec",
+    "estimator_names",
+    "get_spec",
+    "network_names",
+]
+
+#: The estimator kinds a network may have, each a field of :class:`NetworkSpec` naming the
+#: class in :mod:`skmatnet` (``None`` where a network lacks that kind).
+ESTIMATOR_KINDS = ("regressor",)
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """One published network.
+
+    Attributes
+    ----------
+    name : str
+        Lower-case name used everywhere (``"brnet"``): ``nets.get_network``,
+        ``skmatnet benchmark --models``, result tables.
+    module : str
+        The :class:`torch.nn.Module` as ``"package.module:Class"``.
+    regressor : str or None
+        Name of the scikit-learn regressor in :mod:`skmatnet`.
+    n_parameters : int or None
+        Trainable parameters of the default network with 86 inputs and one
+        output, as published (``None`` where the paper gives none).
+    paper : str
+        Short citation.
+    in_default_benchmark : bool
+        Part of the BRNet paper's comparison, the benchmark's default models.
+    parameter_note : str
+        Qualifies ``n_parameters`` (e.g. a differing number in the paper's table).
+    """
+
+    name: str
+    module: str
+    regressor: str | None
+    n_parameters: int | None
+    paper: str
+    in_default_benchmark: bool = False
+    parameter_note: str = ""
+
+    @property
+    def module_path(self) -> str:
+        """str : The module defining the network class (``"skmatnet.nets.brnet"``)."""
+        return self.module.partition(":")[0]
+
+    @property
+    def module_class(self) -> str:
+        """str : The network class name (``"BRNet"``)."""
+        return self.module.partition(":")[2]
+
+    def estimators(self) -> dict[str, str]:
+        """Estimator kind -> class name in :mod:`skmatnet`, for the kinds this network has."""
+        return {kind: getattr(self, kind) for kind in ESTIMATOR_KINDS
+                if getattr(self, kind) is not None}
+
+
+#: Every network, in the order tables and benchmarks list them.
+NETWORK_SPECS: tuple[NetworkSpec, ...] = (
+    NetworkSpec("elemnet", "skmatnet.nets.elemnet:ElemNet", regressor="ElemNetRegressor",
+                n_parameters=4_631_361, paper="Jha et al., Sci. Rep. 2018",
+                in_default_benchmark=True),
+    NetworkSpec("irnet", "skmatnet.nets.irnet:IRNet", regressor="IRNetRegressor",
+                n_parameters=5_433_697, paper="Jha et al., KDD 2019", in_default_benchmark=True,
+                parameter_note="paper table: 5,461,473"),
+    NetworkSpec("bnet", "skmatnet.nets.brnet:BNet", regressor="BNetRegressor",
+                n_parameters=3_670_849, paper="Gupta et al., SDM 2022",
+                in_default_benchmark=True),
+    NetworkSpec("brnet", "skmatnet.nets.brnet:BRNet", regressor="BRNetRegressor",
+                n_parameters=4_548_385, paper="Gupta et al., SDM 2022",
+                in_default_benchmark=True),
+    NetworkSpec("fcmnr", "skmatnet.nets.fcmnr:FCMnR", regressor="FCMnRRegressor",
+                n_parameters=None, paper="Tatis et al., IEEE Big Data 2021"),
+    NetworkSpec("fcunet", "skmatnet.nets.fcunet:FCUNet", regressor="FCUNetRegressor",
+                n_parameters=None, paper="Tatis et al., IEEE Big Data 2021"),
+)
+
+
+def network_names() -> tuple[str, ...]:
+    """The network names, in table order."""
+    return tuple(spec.name for spec in NETWORK_SPECS)
+
+
+def estimator_names(kind: str | None = None) -> tuple[str, ...]:
+    """Names of the per-network estimator classes in :mod:`skmatnet`, in table order.
+
+    Parameters
+    ----------
+    kind : str or None
+        One of :data:`ESTIMATOR_KINDS`; ``None``: every kind.
+    """
+    kinds = ESTIMATOR_KINDS if kind is None else (kind,)
+    return tuple(name for spec in NETWORK_SPECS for k, name in spec.estimators().items()
+                 if k in kinds)
+
+
+def get_spec(name: str) -> NetworkSpec:
+    """The entry of network ``name`` (case-insensitive).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the known ones.
+    """
+    key = name.lower() if isinstance(name, str) else name
+    for spec in NETWORK_SPECS:
+        if spec.name == key:
+            return spec
+    raise ValueError(f"name must be one of {sorted(network_names())}, got {name!r}")

@@ -1,0 +1,173 @@
+"""A benchmark run's settings, validated and resolved once into a frozen object.
+
+:func:`skmatnet.benchmark.run_benchmark` and the ``skmatnet benchmark``
+command both build a :class:`BenchmarkConfig` (with
+:meth:`BenchmarkConfig.create`); everything after that reads it, nothing
+passes the settings on one by one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import BenchmarkError
+from .models import ModelSettings, get_runner, parse_models
+from .protocols import get_protocol
+
+__all__ = ["FULL_SETTINGS", "QUICK_SETTINGS", "BenchmarkConfig"]
+
+#: What ``quick=True`` changes (explicit arguments still win).
+QUICK_SETTINGS = {
+    "n_folds": 3,
+    "max_epochs": 50,
+    "max_time": 10.0,
+    "automl_evals": 25,
+    "automl_time": 60.0,
+    "automl_trial_timeout": 15.0,
+    "tradml_grid": "quick",
+}
+#: The defaults of a full run.
+FULL_SETTINGS = {
+    "n_folds": 10,
+    "max_epochs": None,
+    "max_time": None,
+    "automl_evals": 50,
+    "automl_time": None,
+    "automl_trial_timeout": 300.0,
+    "tradml_grid": "default",
+}
+
+_SETTING_NAMES = frozenset(f.name for f in dataclasses.fields(ModelSettings))
+
+
+def _resolve_settings(quick: bool, given: dict) -> dict:
+    base = dict(QUICK_SETTINGS if quick else FULL_SETTINGS)
+    base.update({k: v for k, v in given.items() if v is not None})
+    return base
+
+
+def _check_number(name: str, value: Any, *, integer: bool = False, minimum: float = 0) -> None:
+    if value is None:
+        return
+    kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not value > minimum:
+        kind = "an int" if integer else "a number"
+        raise BenchmarkError(f"{name} must be {kind} greater than {minimum}, got {value!r}")
+
+
+def _check_values(n_folds: Any, resolved: dict, settings: dict, threads: Any) -> None:
+    """Raise :class:`BenchmarkError` for a number out of range or an unknown grid or space."""
+    _check_number("n_folds", n_folds, integer=True)
+    for key in ("max_epochs", "automl_evals"):
+        _check_number(key, resolved[key], integer=True)
+    for key in ("max_time", "automl_time", "automl_trial_timeout"):
+        _check_number(key, resolved[key])
+    _check_number("lr", settings.get("lr"))
+    for key in ("patience", "batch_size", "n_jobs"):
+        _check_number(key, settings.get(key), integer=True)
+    _check_number("threads", threads, integer=True)
+    from .tradml import TRADML_GRIDS
+
+    if resolved["tradml_grid"] not in TRADML_GRIDS:
+        raise BenchmarkError(f"tradml_grid must be one of {TRADML_GRIDS}, "
+                             f"got {resolved['tradml_grid']!r}")
+    space = settings.get("automl_space", "any")
+    if space not in ("any", "all"):
+        raise BenchmarkError(f"automl_space must be 'any' or 'all', got {space!r}")
+
+
+@dataclass(frozen=True)
+class BenchmarkConfig:
+    """Everything that decides a benchmark run (see :func:`run_benchmark` for each setting).
+
+    Build it with :meth:`create`, which applies the ``quick`` or full defaults
+    and checks every value; the fields then hold the resolved values.
+
+    Attributes
+    ----------
+    settings : ModelSettings
+        How the models are trained (seed, device, epochs, budgets, grids).
+    """
+
+    data: str | os.PathLike
+    models: tuple[str, ...]
+    settings: ModelSettings = field(default_factory=ModelSettings)
+    protocol: str = "brnet"
+    output_dir: str | os.PathLike | None = None
+    quick: bool = False
+    resume: bool = False
+    n_folds: int = 10
+    max_rows: int | None = None
+    formula_column: str = "formula"
+    target_column: str = "target"
+    dedupe: str | None = "min"
+    threads: int | None = None
+    plots: bool = True
+    verbose: bool = True
+    command: str | None = None
+
+    @classmethod
+    def create(cls, data: str | os.PathLike, *, models: Any = None, quick: bool = False,
+               seed: int = 1234567, **options: Any) -> BenchmarkConfig:
+        """Check and resolve the keyword arguments of :func:`run_benchmark`.
+
+        Raises
+        ------
+        BenchmarkError
+            An unknown model, protocol or grid, or a number out of range.
+        TypeError
+            An unknown keyword.
+        """
+        names = tuple(parse_models(models))
+        resolved = _resolve_settings(quick, {k: options.pop(k, None) for k in QUICK_SETTINGS})
+        n_folds = resolved.pop("n_folds")
+        settings = {k: options.pop(k) for k in list(options) if k in _SETTING_NAMES}
+        unknown = set(options) - _RUN_OPTIONS
+        if unknown:
+            raise TypeError(f"run_benchmark() got unexpected keyword arguments: "
+                            f"{', '.join(sorted(unknown))}")
+        config = {"protocol": "brnet", **options}
+        get_protocol(config["protocol"])  # an unknown protocol is named before the numbers
+        _check_values(n_folds, resolved, settings, config.get("threads"))
+        training = ModelSettings(
+            **{**settings, **resolved, "seed": int(seed), "tiny": bool(settings.get("tiny")),
+               "automl_evals": int(resolved["automl_evals"]),
+               "n_jobs": int(settings.get("n_jobs", 1))},
+        )
+        return cls(data=data, models=names, settings=training, quick=bool(quick),
+                   n_folds=int(n_folds), **config)
+
+    @property
+    def seed(self) -> int:
+        """int : Seed of the split, the subsampling, the networks and the searches."""
+        return self.settings.seed
+
+    @property
+    def uses_torch(self) -> bool:
+        """bool : Whether a network is among the models."""
+        return any(get_runner(name, self.settings).is_network for name in self.models)
+
+    def output_path(self, data_name: str) -> Path:
+        """The output directory: as given, or ``skmatnet-results/<data>_<protocol>[_quick]``."""
+        if self.output_dir is not None:
+            return Path(self.output_dir)
+        return Path("skmatnet-results") / \
+            f"{data_name}_{self.protocol}{'_quick' if self.quick else ''}"
+
+    def command_line(self) -> str:
+        """The command to record: as given, or the equivalent Python call."""
+        return self.command or (
+            f"run_benchmark({os.fspath(self.data)!r}, models={list(self.models)!r}, "
+            f"protocol={self.protocol!r}, quick={self.quick!r})"
+        )
+
+
+# The run-level keywords of BenchmarkConfig.create (the others are set by it).
+_RUN_OPTIONS = frozenset(f.name for f in dataclasses.fields(BenchmarkConfig)) - {
+    "data", "models", "settings", "quick", "n_folds"}

@@ -1,0 +1,199 @@
+"""A run's output directory: what is written where, and what an earlier run left to resume.
+
+Every file is written atomically (:func:`skmatnet._io.atomic_write`), so an
+interrupted run never leaves a half-written result. A model's result is saved
+as ``done/<model>.json`` the moment it finishes, with a fingerprint of the data,
+split and settings it ran with; ``resume`` reuses it only when the fingerprint
+matches. Fitted networks are saved with :func:`skmatnet.save_model` (files that
+cannot run code when loaded); the scikit-learn baselines with joblib.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import joblib
+import pandas as pd
+
+from .._io import atomic_write
+from . import report
+from .data import BenchmarkData
+from .models import FoldEnsembleRegressor
+from .protocols import Split
+
+__all__ = ["OutputDir", "fingerprint", "load_fitted_model"]
+
+_ARTIFACT_DIRS = ("done", "failed", "predictions", "models")
+_ARTIFACT_FILES = ("results.md", "results.csv", "bubble.png", "environment.json", "split.csv")
+# The manifest of a fold ensemble of networks: one .skmatnet file per fold beside it.
+_ENSEMBLE_MANIFEST = "ensemble.json"
+
+
+def json_normal(value: Any) -> Any:
+    """``value`` as it reads back from JSON (numpy scalars to numbers, tuples to lists)."""
+    return json.loads(report.to_json(value))
+
+
+def fingerprint(data: BenchmarkData, split: Split, split_sha: str, runner: Any) -> dict:
+    """What must match for an earlier result of ``runner``'s model to be reused."""
+    source = {k: v for k, v in data.source.items() if k != "csv"}
+    return json_normal({
+        "data": source,
+        "protocol": split.protocol,
+        "seed": split.seed,
+        "n_folds": split.n_folds,
+        "split_sha256": split_sha,
+        "model": runner.name,
+        "config": runner.config(),
+    })
+
+
+class OutputDir:
+    """The files of one benchmark run under ``path``.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def start(self, *, resume: bool) -> list:
+        """Create the directory; clear an earlier run, or (``resume``) return its records."""
+        out = self.path
+        out.mkdir(parents=True, exist_ok=True)
+        previous_runs: list = []
+        if resume:
+            # Keep the record of the runs whose results are being reused.
+            with contextlib.suppress(OSError, ValueError):
+                earlier = json.loads((out / "environment.json").read_text())
+                previous_runs = earlier.pop("previous_runs", [])
+                previous_runs.append(earlier)
+        else:
+            self._clear()
+        (out / "done").mkdir(exist_ok=True)
+        return previous_runs
+
+    def _clear(self) -> None:
+        for name in _ARTIFACT_DIRS:
+            if (self.path / name).is_dir():
+                shutil.rmtree(self.path / name)
+        for name in _ARTIFACT_FILES:
+            with contextlib.suppress(FileNotFoundError):
+                (self.path / name).unlink()
+        for png in self.path.glob("parity_*.png"):
+            png.unlink()
+
+    def write(self, relative: str, data: bytes | str) -> Path:
+        """Write one file of the run atomically."""
+        return atomic_write(self.path / relative, data)
+
+    def write_environment(self, environment: dict) -> None:
+        self.write("environment.json", report.to_json(environment))
+
+    def _done(self, name: str) -> Path:
+        return self.path / "done" / f"{name}.json"
+
+    def failure_path(self, name: str) -> Path:
+        return self.path / "failed" / f"{name}.txt"
+
+    def earlier_result(self, name: str, expected: dict) -> dict | None:
+        """The saved record of ``name`` when its fingerprint is ``expected`` and its files exist."""
+        try:
+            record = json.loads(self._done(name).read_text())
+        except (OSError, ValueError):
+            return None
+        if record.get("fingerprint") != expected:
+            return None
+        for key in ("predictions", "model"):
+            if not (self.path / record.get("files", {}).get(key, "missing")).is_file():
+                return None
+        return record
+
+    def has_result(self, name: str) -> bool:
+        return self._done(name).exists()
+
+    def forget(self, name: str) -> None:
+        """Drop ``name``'s earlier result before it runs again."""
+        self._done(name).unlink(missing_ok=True)
+
+    def save_failure(self, name: str, traceback_text: str) -> Path:
+        path = self.failure_path(name)
+        atomic_write(path, traceback_text)
+        return path
+
+    def save_result(self, name: str, *, fingerprint: dict, rows: list, details: dict,
+                    predictions: pd.DataFrame, fitted: Any, is_network: bool) -> dict:
+        """Write the predictions, the fitted model and, last, the done record; return it."""
+        files = {"predictions": f"predictions/{name}.csv",
+                 "model": self._save_model(name, fitted, is_network)}
+        self.write(files["predictions"], predictions.to_csv(index=False))
+        record = {"model": name, "fingerprint": fingerprint, "rows": rows, "details": details,
+                  "files": files, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        self.write(f"done/{name}.json", report.to_json(record))
+        self.failure_path(name).unlink(missing_ok=True)
+        return json_normal(record)
+
+    def _save_model(self, name: str, fitted: Any, is_network: bool) -> str:
+        """Save ``fitted``; return the file to load it from, relative to the run."""
+        models = self.path / "models"
+        if not is_network:
+            buffer = io.BytesIO()
+            joblib.dump(fitted, buffer)
+            path = atomic_write(models / f"{name}.joblib", buffer.getvalue())
+        elif not isinstance(fitted, FoldEnsembleRegressor):
+            path = _save_network(fitted, models / f"{name}.skmatnet")
+        else:
+            folds = [_save_network(model, models / name / f"fold{i + 1}.skmatnet").name
+                     for i, model in enumerate(fitted.estimators)]
+            manifest = {"kind": "fold_ensemble", "selected": int(fitted.selected),
+                        "folds": folds}
+            path = atomic_write(models / name / _ENSEMBLE_MANIFEST, report.to_json(manifest))
+        return path.relative_to(self.path).as_posix()
+
+
+def _save_network(model: Any, path: Path) -> Path:
+    from ..persistence import save_model  # imports torch: only when a network ran
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return save_model(model, path)
+
+
+def load_fitted_model(output_dir: str | os.PathLike, model: str) -> Any:
+    """A fitted model of a benchmark run, as a formula -> prediction model.
+
+    Parameters
+    ----------
+    output_dir : path-like
+        The run's output directory.
+    model : str
+        A model name of the run (``brnet``, ``tradml``, ...).
+
+    Returns
+    -------
+    estimator
+        A pipeline (``brnet`` protocol) or a :class:`FoldEnsembleRegressor`
+        (``tatis``). Networks are read with :func:`skmatnet.load_model`, which
+        runs no code from the file; the baselines' ``.joblib`` files are
+        pickles: load only runs you trust.
+    """
+    root = Path(output_dir)
+    record = json.loads((root / "done" / f"{model}.json").read_text())
+    path = root / record["files"]["model"]
+    if path.suffix == ".joblib":
+        return joblib.load(path)
+    from ..persistence import load_model
+
+    if path.name != _ENSEMBLE_MANIFEST:
+        return load_model(path)
+    manifest = json.loads(path.read_text())
+    return FoldEnsembleRegressor([load_model(path.parent / fold) for fold in manifest["folds"]],
+                                 manifest["selected"])

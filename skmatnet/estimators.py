@@ -25,21 +25,17 @@ from ._device import DeviceMixin, resolve_device  # noqa: F401 (imported from he
 from ._estimator_docs import document_estimator, with_shared_sections
 from ._fast_path import FastPathMixin, TensorBatches  # noqa: F401
 from ._recipes import DEFAULT_SCHEDULE_EPOCHS, PAPER_RECIPE, RECIPES, RecipeMixin  # noqa: F401
+from ._registry import estimator_names
 from ._training import TrainingMixin
 from ._validation import check_features, check_target
 from .callbacks import SCHEDULE_SHAPES
 from .exceptions import CheckpointError, TrainingDivergedError
 
 __all__ = [
-    "BNetRegressor",
-    "BRNetRegressor",
     "CheckpointError",
-    "ElemNetRegressor",
-    "FCMnRRegressor",
-    "FCUNetRegressor",
-    "IRNetRegressor",
     "MatNetRegressor",
     "TrainingDivergedError",
+    *estimator_names("regressor"),
 ]
 
 _PREDICT_BATCH_SIZE = 4096
@@ -286,22 +282,20 @@ class MatNetRegressor(TrainingMixin, RecipeMixin, FastPathMixin, DeviceMixin,
 class ElemNetRegressor(MatNetRegressor):
     """ElemNet (Jha et al., Sci. Rep. 2018): a 17-layer fully connected network.
 
-    4,631,361 parameters with 86 inputs. Trained like the paper (Adam 1e-4,
-    MAE loss, batch 32) with early stopping patience 200. All parameters are
-    those of :class:`MatNetRegressor`; network settings go in ``module__*``
-    (see :class:`skmatnet.nets.ElemNet`).
+    4,631,361 parameters at ``width=1.0`` with 86 inputs. Paper recipe
+    (``from_recipe("paper")``): Adam 1e-4, batch 32, early stopping patience
+    200. Network settings go in ``module__*`` (see :class:`skmatnet.nets.ElemNet`).
 
     Examples
     --------
     >>> from sklearn.pipeline import make_pipeline
     >>> from skmatnet import ElementFractionTransformer, ElemNetRegressor
-    >>> model = make_pipeline(ElementFractionTransformer(), ElemNetRegressor(max_epochs=50))
+    >>> model = make_pipeline(ElementFractionTransformer(), ElemNetRegressor(max_time=120))
     """
 
+    _paper_patience: ClassVar[int] = 200
     _test_module_params: ClassVar[dict] = dict(
         widths=(16, 16, 8, 4), dropout=(0.2, 0.1))
-
-    _paper_patience: ClassVar[int] = 200
 
     def __init__(self, module=nets.ElemNet, **kwargs):
         super().__init__(module, **kwargs)
@@ -310,16 +304,15 @@ class ElemNetRegressor(MatNetRegressor):
 class IRNetRegressor(MatNetRegressor):
     """IRNet (Jha et al., KDD 2019): ElemNet's layers with BatchNorm and residual shortcuts.
 
-    ``module__depth`` picks 17 (default, 5,433,697 parameters), 24 or 48
-    layers; ``module__variant="concat"`` gives Tatis et al.'s concatenating
-    form. Early stopping patience 200 as in the paper. Other parameters: see
-    :class:`MatNetRegressor` and :class:`skmatnet.nets.IRNet`.
+    ``module__depth`` picks 17 (default, 5,433,697 parameters at ``width=1.0``),
+    24 or 48 layers; ``module__variant="concat"`` gives Tatis et al.'s
+    concatenating form. Paper recipe: Adam 1e-4, batch 32, patience 200. See
+    :class:`skmatnet.nets.IRNet`.
     """
 
+    _paper_patience: ClassVar[int] = 200
     _test_module_params: ClassVar[dict] = dict(
         widths=(16, 16, 8, 4))
-
-    _paper_patience: ClassVar[int] = 200
 
     def __init__(self, module=nets.IRNet, **kwargs):
         super().__init__(module, **kwargs)
@@ -329,8 +322,16 @@ class BRNetRegressor(MatNetRegressor):
     """BRNet (Gupta et al., SDM 2022): branched residual network, the best of the papers.
 
     Two branches read the raw input and merge by addition; 4,548,385
-    parameters. Paper recipe: Adam 1e-4, MAE, batch 32, patience 100, at most
-    3000 epochs. See :class:`MatNetRegressor` and :class:`skmatnet.nets.BRNet`.
+    parameters at ``width=1.0`` (1,227,665 at the default 0.5). Paper recipe:
+    Adam 1e-4, batch 32, patience 100, at most 3000 epochs. See
+    :class:`skmatnet.nets.BRNet`.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skmatnet import ElementFractionTransformer, BRNetRegressor
+    >>> model = make_pipeline(ElementFractionTransformer(), BRNetRegressor(max_time=150))
+    >>> paper = make_pipeline(ElementFractionTransformer(), BRNetRegressor.from_recipe("paper"))
     """
 
     _test_module_params: ClassVar[dict] = dict(
@@ -343,8 +344,8 @@ class BRNetRegressor(MatNetRegressor):
 class BNetRegressor(MatNetRegressor):
     """BNet (Gupta et al., SDM 2022): BRNet without its residual shortcuts.
 
-    3,670,849 parameters; same recipe as :class:`BRNetRegressor`. See
-    :class:`MatNetRegressor` and :class:`skmatnet.nets.BNet`.
+    3,670,849 parameters at ``width=1.0``; paper recipe as
+    :class:`BRNetRegressor`'s. See :class:`skmatnet.nets.BNet`.
     """
 
     _test_module_params: ClassVar[dict] = dict(
@@ -358,15 +359,14 @@ class FCMnRRegressor(MatNetRegressor):
     """FCMnR (Tatis et al., IEEE Big Data 2021): fully connected merge-and-run network.
 
     See :class:`skmatnet.nets.FCMnR` for the block structure and
-    ``module__stream_width``; training parameters in :class:`MatNetRegressor`.
+    ``module__stream_width``. Paper recipe: Adam 1e-4, batch 32, patience 200.
     """
 
+    _paper_patience: ClassVar[int] = 200
     _test_module_params: ClassVar[dict] = dict(
         n_blocks=2, stream_width=8, stem_widths=(16, 16), entry_widths=(8, 4),
         block_widths=(16, 16), head_widths=(8, 4),
     )
-
-    _paper_patience: ClassVar[int] = 200
 
     def __init__(self, module=nets.FCMnR, **kwargs):
         super().__init__(module, **kwargs)
@@ -375,18 +375,16 @@ class FCMnRRegressor(MatNetRegressor):
 class FCUNetRegressor(MatNetRegressor):
     """FCUNet (Tatis et al., IEEE Big Data 2021): fully connected U-Net with concatenating skips.
 
-    See :class:`skmatnet.nets.FCUNet`; training parameters in
-    :class:`MatNetRegressor`.
+    See :class:`skmatnet.nets.FCUNet`. Paper recipe: Adam 1e-4, batch 32,
+    patience 200.
     """
 
+    _paper_patience: ClassVar[int] = 200
     _test_module_params: ClassVar[dict] = dict(
         encoder_widths=((16, 16), (8,), (4,)), decoder_widths=((8,), (8, 4)))
 
-    _paper_patience: ClassVar[int] = 200
-
     def __init__(self, module=nets.FCUNet, **kwargs):
         super().__init__(module, **kwargs)
-
 
 
 MatNetRegressor.__doc__ = with_shared_sections(MatNetRegressor.__doc__)

@@ -13,11 +13,12 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import validate_data
 
 from .elements import ELEMENT_INDEX, ELEMENTS, N_ELEMENTS, PERIODIC_TABLE
@@ -618,6 +619,12 @@ class ElementFractionTransformer(TransformerMixin, BaseEstimator):
     0.6000000238418579
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        # any column label pandas allows; checked against X's columns in fit
+        "formula_column": "no_validation",
+        "errors": [StrOptions({"raise", "nan"})],
+    }
+
     def __init__(self, formula_column: str | int | None = None, errors: str = "raise"):
         self.formula_column = formula_column
         self.errors = errors
@@ -676,8 +683,8 @@ class ElementFractionTransformer(TransformerMixin, BaseEstimator):
         return tags
 
     def _check_params(self) -> None:
-        if self.errors not in ("raise", "nan"):
-            raise ValueError(f"errors must be 'raise' or 'nan', got {self.errors!r}")
+        # transform checks too: the transformer is stateless and may be used unfitted
+        self._validate_params()
 
     def _select(self, X: Any, *, reset: bool) -> Any:
         """Validate columns like scikit-learn does and return the formula column."""

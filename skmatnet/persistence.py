@@ -81,6 +81,9 @@ _PARAM_CLASSES: dict[str, type] = {
     "torch.utils.data.DataLoader": torch.utils.data.DataLoader,
     "skorch.dataset.Dataset": estimators.Dataset,
 }
+#: Estimator parameters added after the first file format, with the values that
+#: reproduce how older files were trained.
+_PARAMETERS_ADDED_LATER = {"width": 1.0, "warmup": 0.0}
 _CLASS_NAMES = {cls: name for name, cls in _PARAM_CLASSES.items()}
 
 #: Fitted attributes of an estimator: required, then written when present.
@@ -589,8 +592,11 @@ def load_model(path: str | os.PathLike, *, device: Any = None) -> Any:
             path, f"{_CONFIG} names the estimator class {class_name!r}, which is not one of "
             f"{', '.join(sorted(_ESTIMATORS))}"
         )
-    net = _build(_ESTIMATORS[class_name], _require(spec, "params", path, "estimator "), path,
-                 class_name)
+    params = _require(spec, "params", path, "estimator ", dict)
+    # A file without these parameters was trained before they existed, when every
+    # network had its published width and the rate no warm-up.
+    params = {**_PARAMETERS_ADDED_LATER, **params}
+    net = _build(_ESTIMATORS[class_name], params, path, class_name)
     if device is not None:
         net.set_params(device=device)
     elif str(net.device).startswith("cuda") and not torch.cuda.is_available():

@@ -16,7 +16,7 @@ from sklearn.linear_model import Ridge
 from sklearn.metrics import mean_absolute_error
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 from small_estimators import ESTIMATORS, small
 
 from skmatnet import (
@@ -50,6 +50,14 @@ EXPECTED_FAILURES = {
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("estimator", [small(cls) for cls in ESTIMATORS]
+                         + [ElementFractionTransformer()], ids=lambda e: type(e).__name__)
+def test_parameters_are_validated_declaratively(estimator):
+    # sklearn's own check: every constrained parameter, set to a bad type or value,
+    # makes fit (and partial_fit) raise InvalidParameterError naming it.
+    check_param_validation(type(estimator).__name__, estimator)
 
 
 @pytest.fixture(scope="module")

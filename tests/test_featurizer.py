@@ -303,7 +303,8 @@ def test_errors_nan_gives_nan_rows():
 
 
 def test_invalid_parameters_and_containers():
-    with pytest.raises(ValueError, match="errors must be 'raise' or 'nan'"):
+    with pytest.raises(ValueError, match=r"'errors' parameter of ElementFractionTransformer must "
+                                         r"be a str among \{'(raise|nan)', '(raise|nan)'\}"):
         ElementFractionTransformer(errors="ignore").fit(["NaCl"])
     with pytest.raises(TypeError, match="single string"):
         ElementFractionTransformer().fit_transform("NaCl")

@@ -1,0 +1,107 @@
+"""The one-way import rule of docs/architecture.md, checked on every module's imports.
+
+elements <- featurizer <- datasets, model_selection; nets <- estimators <- benchmark <- cli.
+Imports inside functions count too: a lazy import is still a dependency.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "skmatnet"
+
+#: Module (or package prefix) -> layer. The most specific prefix wins.
+LAYERS = {
+    "skmatnet._registry": "base",
+    "skmatnet.elements": "base",
+    "skmatnet._io": "base",
+    "skmatnet.exceptions": "base",
+    "skmatnet._validation": "base",
+    "skmatnet.featurizer": "featurizer",
+    "skmatnet.datasets": "data",
+    "skmatnet.model_selection": "data",
+    "skmatnet.nets": "nets",
+    "skmatnet.estimators": "estimators",
+    "skmatnet._training": "estimators",
+    "skmatnet._recipes": "estimators",
+    "skmatnet._device": "estimators",
+    "skmatnet._fast_path": "estimators",
+    "skmatnet._estimator_docs": "estimators",
+    "skmatnet.callbacks": "estimators",
+    "skmatnet.persistence": "estimators",
+    "skmatnet.benchmark": "applications",
+    "skmatnet.cli": "cli",
+    "skmatnet.__main__": "cli",
+}
+#: Layer -> the layers it may import from.
+ALLOWED = {
+    "base": {"base"},
+    "featurizer": {"base", "featurizer"},
+    "data": {"base", "featurizer", "data"},
+    "nets": {"base", "nets"},
+    "estimators": {"base", "featurizer", "nets", "estimators"},
+    "applications": {"base", "featurizer", "data", "nets", "estimators", "applications"},
+    "cli": {"base", "featurizer", "data", "nets", "estimators", "applications", "cli"},
+}
+
+
+def layer(module: str) -> str:
+    matches = [prefix for prefix in LAYERS if module == prefix or module.startswith(prefix + ".")]
+    if not matches:
+        raise AssertionError(f"{module} has no layer in tests/test_architecture.py: add it "
+                             "(and to docs/architecture.md)")
+    return LAYERS[max(matches, key=len)]
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every skmatnet module ``path`` imports, at top level or inside functions."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[:len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module
+            found.add(target)
+            # "from . import nets" imports the submodule nets
+            found.update(f"{target}.{alias.name}" for alias in node.names
+                         if (PACKAGE.parent / f"{target}.{alias.name}".replace(".", "/")).exists()
+                         or (PACKAGE.parent / (f"{target}.{alias.name}".replace(".", "/")
+                                               + ".py")).exists())
+    # the package itself is imported by every submodule anyway; it only re-exports
+    return {m for m in found if m.startswith("skmatnet.")}
+
+
+MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: module_name(p))
+def test_imports_flow_one_way(path):
+    name = module_name(path)
+    if name == "skmatnet":
+        return  # the package's lazy exports
+    own = layer(name)
+    wrong = {m: layer(m) for m in imported_modules(path) if layer(m) not in ALLOWED[own]}
+    assert not wrong, f"{name} ({own}) imports against the rule: {wrong}"
+
+
+def test_the_rule_catches_a_wrong_import(tmp_path, monkeypatch):
+    # the check itself must be able to fail: a featurizer importing the estimators
+    assert "estimators" not in ALLOWED[layer("skmatnet.featurizer")]
+    assert layer("skmatnet.callbacks.guards") == "estimators"
+    assert imported_modules(PACKAGE / "estimators.py") >= {"skmatnet.nets",
+                                                           "skmatnet._training"}

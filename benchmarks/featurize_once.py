@@ -64,9 +64,10 @@ def main(argv=None) -> None:
     data = load_dataset("jarvis_formation_energy", dedupe="min")
     formulas = np.asarray(data["formula"].tolist()[: args.rows], dtype=object)
     y = data["target"].to_numpy(dtype=np.float32)[: args.rows]
-    net = BRNetRegressor(max_epochs=args.epochs, validation_fraction=None, patience=None,
-                         random_state=0, device=args.device,
-                         **{f"module__{k}": v for k, v in SMALL_BRNET.items()})
+    net = BRNetRegressor.from_recipe(
+        "paper", max_epochs=args.epochs, validation_fraction=None, patience=None,
+        random_state=0, device=args.device,
+        **{f"module__{k}": v for k, v in SMALL_BRNET.items()})
     grid = {"lr": [float(v) for v in args.lrs.split(",")]}
     print(f"GridSearchCV: {len(grid['lr'])} candidates x 3 folds + refit, BRNet (small), "
           f"{args.epochs} epochs, {len(formulas):,} JARVIS formulas; {info['device_name']}")

@@ -74,7 +74,7 @@ def child(args) -> dict:
     # A tiny fit first, so that the modules fit imports lazily are loaded in every
     # measurement (including "import") and are not counted as data or traced by tracemalloc.
     tiny = np.random.default_rng(0).random((64, 86), dtype=np.float32)
-    BRNetRegressor(max_epochs=1, batch_size=32, device=args.device,
+    BRNetRegressor.from_recipe("paper", max_epochs=1, batch_size=32, device=args.device,
                    **{f"module__{k}": v for k, v in BRNetRegressor._test_module_params.items()}
                    ).fit(tiny, tiny[:, 0])
     if args.child == "featurize":
@@ -101,9 +101,10 @@ def child(args) -> dict:
             if args.child == "fit, one batch":
                 X, y = X[: args.batch_size].copy(), y[: args.batch_size].copy()
             module = SMALL_BRNET if args.widths == "small" else {}
-            net = BRNetRegressor(max_epochs=1, batch_size=args.batch_size, random_state=0,
-                                 device=args.device, fast_path=not args.standard_path,
-                                 **{f"module__{k}": v for k, v in module.items()})
+            net = BRNetRegressor.from_recipe(
+                "paper", max_epochs=1, batch_size=args.batch_size, random_state=0,
+                device=args.device, fast_path=not args.standard_path,
+                **{f"module__{k}": v for k, v in module.items()})
             cuda = args.device.startswith("cuda")
             if cuda:
                 torch.cuda.reset_peak_memory_stats()

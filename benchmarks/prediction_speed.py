@@ -84,8 +84,9 @@ def main(argv=None) -> None:
     module_params = SMALL_BRNET if args.widths == "small" else {}
     pipeline = make_pipeline(
         ElementFractionTransformer(),
-        BRNetRegressor(max_epochs=1, validation_fraction=None, patience=None, random_state=0,
-                       device=device, **{f"module__{k}": v for k, v in module_params.items()}),
+        BRNetRegressor.from_recipe(
+            "paper", max_epochs=1, validation_fraction=None, patience=None, random_state=0,
+            device=device, **{f"module__{k}": v for k, v in module_params.items()}),
     )
     pipeline.fit(formulas[:512], y[:512])
     net = pipeline[-1]

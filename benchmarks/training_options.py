@@ -40,6 +40,7 @@ from _common import machine, markdown_table, save
 from skorch.callbacks import Callback
 
 from skmatnet import BRNetRegressor
+from skmatnet.callbacks.guards import stop_training
 
 BASE_LR = 1e-4
 
@@ -82,14 +83,14 @@ class Monitor(Callback):
         })
         if len(history) >= self.epochs and elapsed >= self.budget:
             # Stop at the end of this epoch, as the estimator's own max_time does.
-            net._stop_reason_ = "max_time"
-            raise KeyboardInterrupt
+            stop_training(net, "max_time")
 
 
 def train(params: dict, data: dict, args, budget: float, seed: int) -> tuple[list, float]:
     module = SMALL_BRNET if args.widths == "small" else {}
     monitor = Monitor(data["X_test"], data["y_test"], args.epochs, budget)
-    net = BRNetRegressor(
+    net = BRNetRegressor.from_recipe(
+        "paper",
         max_epochs=100_000, patience=None, random_state=seed, device=args.device,
         callbacks=[monitor], **{f"module__{k}": v for k, v in module.items()}, **params,
     )

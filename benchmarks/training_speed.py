@@ -82,7 +82,9 @@ class EstimatorTrainer:
     def __init__(self, name, module_params, X, y, batch_size, device, seed, fast_path):
         cls = getattr(skmatnet, ESTIMATORS[name])
         self.clock = EpochClock(device)
-        self.net = cls(
+        # the papers' recipe: the same optimizer, rate and widths as the raw loop
+        self.net = cls.from_recipe(
+            "paper",
             batch_size=batch_size, max_epochs=1, validation_fraction=None, patience=None,
             random_state=seed, device=device, fast_path=fast_path, callbacks=[self.clock],
             **{f"module__{k}": v for k, v in module_params.items()},

@@ -102,8 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="brnet: 81:9:10 stratified split, early stopping on the 9%%; tatis: "
                            "90:10 split and K-fold CV on the 90%% (default: brnet)")
     what.add_argument("--quick", action="store_true",
-                      help="a real but small run (networks 10 s each, AutoML 25 trials in 60 s, "
-                           "quick trad. ML grid, 3 folds): a few minutes on 2 CPU cores")
+                      help="a real but small run (networks 40 s each, AutoML 25 trials in 60 s, "
+                           "quick trad. ML grid, 3 folds): about 5 minutes on 2 CPU cores")
     what.add_argument("--output", metavar="DIR",
                       help="output directory (default: skmatnet-results/<data>_<protocol>, with "
                            "_quick appended for --quick)")
@@ -129,17 +129,24 @@ def build_parser() -> argparse.ArgumentParser:
     nets = bench.add_argument_group("networks")
     nets.add_argument("--device", default="auto",
                       help="auto (CUDA when available), cpu or cuda (default: auto)")
+    nets.add_argument("--recipe", choices=("recommended", "paper"), default="recommended",
+                      help="training recipe: recommended (AdamW, cosine schedule, batch 256, "
+                           "half-width networks) or paper (Adam 1e-4, batch 32, patience "
+                           "100/200, up to 3000 epochs) (default: recommended)")
     nets.add_argument("--max-epochs", type=_positive_int, metavar="N",
-                      help="epoch limit (default: 3000, the BRNet code's; 50 with --quick)")
+                      help="epochs (default: the recipe's: a 100-epoch schedule, or 3000 "
+                           "with early stopping for the paper recipe)")
     nets.add_argument("--max-time", type=_positive_float, metavar="SECONDS",
-                      help="wall-clock budget per network (per fold with tatis): stop after the "
-                           "epoch that passes it, keeping the best epoch (default: none; 10 with "
-                           "--quick)")
+                      help="wall-clock budget per network (per fold with tatis); the "
+                           "recommended recipe anneals its rate over it (default: none; 40 "
+                           "with --quick)")
     nets.add_argument("--patience", type=_positive_int, metavar="N",
-                      help="early-stopping patience (default: 100 for BRNet/BNet, 200 others)")
+                      help="early-stopping patience (default: the recipe's: none, or 100 for "
+                           "BRNet/BNet and 200 others with the paper recipe)")
     nets.add_argument("--batch-size", type=_positive_int, metavar="N",
-                      help="training batch size (default: 32)")
-    nets.add_argument("--lr", type=_positive_float, help="Adam learning rate (default: 1e-4)")
+                      help="training batch size (default: the recipe's, 256 or 32)")
+    nets.add_argument("--lr", type=_positive_float,
+                      help="peak learning rate (default: the recipe's, 4e-3 or 1e-4)")
     nets.add_argument("--threads", type=_positive_int, metavar="N",
                       help="torch CPU threads (default: one per core; on a machine shared with "
                            "other busy processes 1 is often much faster)")
@@ -147,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="tiny networks (the test-suite settings), for smoke tests")
     base = bench.add_argument_group("baselines")
     base.add_argument("--automl-evals", type=_positive_int, metavar="N",
-                      help="AutoML trials (default: 50; 25 with --quick)")
+                      help="AutoML trials (default: 100; 25 with --quick)")
     base.add_argument("--automl-time", type=_positive_float, metavar="SECONDS",
                       help="AutoML search budget: no trial starts after it (default: none; 60 "
                            "with --quick)")

@@ -24,8 +24,9 @@ class EpochProgress(Callback):
     ----------
     label : str
         Shown in brackets, e.g. ``brnet`` or ``brnet fold 2/10``.
-    max_epochs : int
-        The epoch limit, shown after the epoch number.
+    max_epochs : int or None
+        The epoch limit, shown after the epoch number (None: a time budget ends
+        the fit, and the elapsed time is what counts).
     interval : float, default=2.0
         Smallest number of seconds between two lines.
     enabled : bool, default=True
@@ -55,7 +56,8 @@ class EpochProgress(Callback):
         valid = row.get("valid_loss")
         valid_text = f" valid {valid:.4f}" if valid is not None else ""
         best = " *" if row.get("valid_loss_best") else ""
-        print(f"[{self.label}] epoch {epoch}/{self.max_epochs} "
+        limit = "" if self.max_epochs is None else f"/{self.max_epochs}"
+        print(f"[{self.label}] epoch {epoch}{limit} "
               f"train {row.get('train_loss', float('nan')):.4f}{valid_text}{best} "
               f"({now - self.start_:.0f} s)", file=sys.stderr, flush=True)
 

@@ -25,8 +25,9 @@ __all__ = ["FULL_SETTINGS", "QUICK_SETTINGS", "BenchmarkConfig"]
 #: What ``quick=True`` changes (explicit arguments still win).
 QUICK_SETTINGS = {
     "n_folds": 3,
-    "max_epochs": 50,
-    "max_time": 10.0,
+    "max_epochs": None,
+    # the recommended recipe anneals its rate over this budget
+    "max_time": 40.0,
     "automl_evals": 25,
     "automl_time": 60.0,
     "automl_trial_timeout": 15.0,
@@ -37,7 +38,7 @@ FULL_SETTINGS = {
     "n_folds": 10,
     "max_epochs": None,
     "max_time": None,
-    "automl_evals": 50,
+    "automl_evals": 100,
     "automl_time": None,
     "automl_trial_timeout": 300.0,
     "tradml_grid": "default",
@@ -77,6 +78,9 @@ def _check_values(n_folds: Any, resolved: dict, settings: dict, threads: Any) ->
     if resolved["tradml_grid"] not in TRADML_GRIDS:
         raise BenchmarkError(f"tradml_grid must be one of {TRADML_GRIDS}, "
                              f"got {resolved['tradml_grid']!r}")
+    recipe = settings.get("recipe", "recommended")
+    if recipe not in ("recommended", "paper"):
+        raise BenchmarkError(f"recipe must be 'recommended' or 'paper', got {recipe!r}")
     space = settings.get("automl_space", "any")
     if space not in ("any", "all"):
         raise BenchmarkError(f"automl_space must be 'any' or 'all', got {space!r}")

@@ -107,13 +107,14 @@ class ModelSettings:
 
     seed: int = 1234567
     device: str = "auto"
+    recipe: str = "recommended"
     max_epochs: int | None = None
     max_time: float | None = None
     patience: int | None = None
     batch_size: int | None = None
     lr: float | None = None
     tiny: bool = False
-    automl_evals: int = 50
+    automl_evals: int = 100
     automl_time: float | None = None
     automl_trial_timeout: float | None = 300.0
     automl_space: str = "any"
@@ -372,6 +373,8 @@ class NetworkRunner(ModelRunner):
         cls = self.estimator_class()
         params: dict[str, Any] = cls._get_test_params() if s.tiny else {}
         params.update(random_state=s.seed, device=s.device, verbose=0)
+        if s.recipe != "recommended":
+            params["recipe"] = s.recipe
         for key in ("max_epochs", "patience", "batch_size", "lr"):
             value = getattr(s, key)
             if value is not None:
@@ -387,17 +390,22 @@ class NetworkRunner(ModelRunner):
                 "max_time": s.max_time}
 
     def prepare(self, X_tr, y_tr, X_va, y_va, log):
-        estimator = self.estimator_class()(**self.estimator_params())
+        params = self.estimator_params()
+        estimator = self.estimator_class().from_recipe(params.pop("recipe", "recommended"),
+                                                       **params)
         return estimator, {}, None
 
     def fit(self, template, X_tr, y_tr, X_va, y_va, label, log, verbose):
+        from ..estimators import DEFAULT_SCHEDULE_EPOCHS
         from ._callbacks import EpochProgress
 
         model = clone(template)
         tag = self.name + (f" {label}" if label else "")
+        epochs = model.max_epochs
+        if epochs is None and self.settings.max_time is None:
+            epochs = DEFAULT_SCHEDULE_EPOCHS  # the schedule's default length
         model.set_params(
-            callbacks=[("benchmark_progress", EpochProgress(tag, model.max_epochs,
-                                                            enabled=verbose))],
+            callbacks=[("benchmark_progress", EpochProgress(tag, epochs, enabled=verbose))],
             max_time=self.settings.max_time,
         )
         start = time.monotonic()

@@ -379,7 +379,7 @@ def run_benchmark(data: str | os.PathLike, **options: Any) -> BenchmarkResult:
         with ``_quick`` appended for ``quick=True``, so that a quick run never
         replaces a full one.
     quick : bool, default=False
-        A real but small run: see :data:`QUICK_SETTINGS` (networks 10 s each,
+        A real but small run: see :data:`QUICK_SETTINGS` (networks 40 s each,
         AutoML 25 trials within 60 s, the quick trad. ML grid, 3 folds).
         Explicit arguments override these.
     resume : bool, default=False
@@ -400,9 +400,10 @@ def run_benchmark(data: str | os.PathLike, **options: Any) -> BenchmarkResult:
     device : str, default="auto"
         Device of the networks: ``"auto"`` (CUDA when available), ``"cpu"``,
         ``"cuda"``.
+    recipe : {"recommended", "paper"}, default="recommended"
+        The networks' training recipe (``MatNetRegressor.from_recipe``).
     max_epochs, patience, batch_size, lr : optional
-        Override the networks' training settings (defaults: the papers',
-        3000 epochs, patience 100 or 200, batch 32, Adam 1e-4).
+        Override the recipe's training settings.
     max_time : float or None
         Wall-clock seconds per network training (per fold for ``tatis``);
         training stops at the end of the epoch that passes it and keeps the
@@ -410,7 +411,7 @@ def run_benchmark(data: str | os.PathLike, **options: Any) -> BenchmarkResult:
     tiny : bool, default=False
         Tiny networks (each estimator's test settings), for tests.
     automl_evals, automl_time, automl_trial_timeout : optional
-        AutoML budget: trials (default 50), seconds for the whole search
+        AutoML budget: trials (default 100), seconds for the whole search
         (default none) and seconds per trial (default 300).
     automl_space : {"any", "all"}, default="any"
         hpsklearn's ``any_regressor`` x ``any_preprocessing``, or every regressor.

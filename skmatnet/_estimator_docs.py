@@ -24,7 +24,7 @@ criterion : torch loss class, default=torch.nn.L1Loss
 optimizer : torch optimizer class, default=torch.optim.AdamW
     AdamW with torch's weight decay of 0.01 (the papers: Adam). Further
     settings as ``optimizer__*`` (e.g. ``optimizer__weight_decay``).
-lr : float, default=2e-3
+lr : float, default=4e-3
     Peak learning rate of the schedule (the papers: a constant 1e-4).
 max_epochs : int or None, default=None
     Length of the schedule in epochs. ``None``: 100 epochs, or as many as
@@ -61,6 +61,12 @@ width : float, default=0.5
     Multiplies every hidden layer's width (``width_multiplier`` of the
     network); 1.0 is the published network. At equal training time the
     half-width network reaches a lower error than the published one.
+bn_momentum : float, default=0.1
+    Momentum of the batch-norm running statistics, in the networks that have
+    batch norm (IRNet, FCMnR, FCUNet); torch's default. The papers' Keras
+    default (0.01 in torch's convention, ``from_recipe("paper")``) needs
+    thousands of small batches: with batch 256 the running statistics lag the
+    weights and the validation loss is far above the training loss.
 random_state : int or None, default=None
     Seeds weight initialisation, batch shuffling, dropout and the
     validation split, so two fits on the same CPU give identical models.

@@ -14,6 +14,7 @@ import torch
 from skorch.callbacks import LRScheduler
 
 from .callbacks import SCHEDULE_SHAPES, LRSchedule
+from .nets._blocks import KERAS_BN_MOMENTUM
 
 __all__ = ["DEFAULT_SCHEDULE_EPOCHS", "PAPER_RECIPE", "RECIPES", "RecipeMixin"]
 
@@ -30,6 +31,7 @@ PAPER_RECIPE = {
     "lr_schedule": None,
     "warmup": 0.0,
     "width": 1.0,
+    "bn_momentum": KERAS_BN_MOMENTUM,
 }
 RECIPES = ("recommended", "paper")
 # iBRNet's ReduceLROnPlateau settings (Gupta et al., 2023).

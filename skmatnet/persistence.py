@@ -83,7 +83,7 @@ _PARAM_CLASSES: dict[str, type] = {
 }
 #: Estimator parameters added after the first file format, with the values that
 #: reproduce how older files were trained.
-_PARAMETERS_ADDED_LATER = {"width": 1.0, "warmup": 0.0}
+_PARAMETERS_ADDED_LATER = {"width": 1.0, "warmup": 0.0, "bn_momentum": 0.01}
 _CLASS_NAMES = {cls: name for name, cls in _PARAM_CLASSES.items()}
 
 #: Fitted attributes of an estimator: required, then written when present.

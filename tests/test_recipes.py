@@ -236,7 +236,7 @@ def test_defaults_are_the_recommended_recipe():
     params = BRNetRegressor().get_params(deep=False)
     assert params["optimizer"] is torch.optim.AdamW
     assert (params["lr"], params["batch_size"], params["lr_schedule"], params["width"],
-            params["max_epochs"]) == (2e-3, 256, "cosine", 0.5, None)
+            params["max_epochs"]) == (4e-3, 256, "cosine", 0.5, None)
     # clone and GridSearchCV see the same defaults
     assert clone(BRNetRegressor()).get_params(deep=False) == params
     assert BRNetRegressor.from_recipe().get_params(deep=False) == params
@@ -281,3 +281,21 @@ def test_grid_search_keeps_the_recipe(jarvis_rows):
     best = search.best_estimator_
     assert best.optimizer is torch.optim.Adam and best.lr_schedule is None
     assert best.batch_size == 32 and math.isclose(best.lr, search.best_params_["lr"])
+
+
+def _bn_momenta(module):
+    return {m.momentum for m in module.modules() if isinstance(m, torch.nn.BatchNorm1d)}
+
+
+def test_batch_norm_momentum_follows_the_recipe(jarvis_rows):
+    X, y = jarvis_rows[0][:64], jarvis_rows[1][:64]
+    quick = dict(max_epochs=1, device="cpu", **{f"module__{k}": v for k, v in
+                                                IRNetRegressor._test_module_params.items()})
+    assert _bn_momenta(IRNetRegressor(**quick).fit(X, y).module_) == {0.1}
+    assert _bn_momenta(IRNetRegressor.from_recipe("paper", **quick).fit(X, y).module_) == {0.01}
+    explicit = IRNetRegressor(**quick, module__bn_momentum=0.3).fit(X, y)
+    assert _bn_momenta(explicit.module_) == {0.3}
+    # networks without batch norm take no momentum and need none
+    elemnet = ElemNetRegressor(max_epochs=1, device="cpu", module__widths=(16, 8),
+                               module__dropout=0.1).fit(X, y)
+    assert _bn_momenta(elemnet.module_) == set()

@@ -25,6 +25,7 @@ from .published import SOURCES
 
 __all__ = [
     "TABLE_COLUMNS",
+    "baseline_verdict",
     "bubble_chart",
     "environment_record",
     "format_markdown",
@@ -66,6 +67,26 @@ def _cell(value: Any, fmt: str) -> str:
     if fmt.endswith("d"):
         value = int(value)
     return format(value, fmt)
+
+
+def baseline_verdict(table: pd.DataFrame, baselines: Sequence[str] = ("automl", "tradml")) -> str:
+    """One line: which networks beat the best baseline's test MAE, which do not.
+
+    Empty when the table lacks a baseline or a network. With several rows per
+    model (the tatis protocol) each model's best row counts.
+    """
+    best = table.groupby("model", sort=False)["test_mae"].min().dropna()
+    base = best[best.index.isin(baselines)]
+    nets = best[~best.index.isin(baselines)]
+    if base.empty or nets.empty:
+        return ""
+    name, value = base.idxmin(), base.min()
+    below = [f"{n} {v:.4f}" for n, v in nets.items() if v < value]
+    above = [f"{n} {v:.4f}" for n, v in nets.items() if v >= value]
+    text = f"Best baseline: {name} {value:.4f}. Networks below it: {', '.join(below) or 'none'}"
+    if above:
+        text += f"; not below it: {', '.join(above)}"
+    return text + "."
 
 
 def format_text_table(table: pd.DataFrame) -> str:

@@ -89,6 +89,9 @@ def _markdown(table: pd.DataFrame, data: BenchmarkData, split: Split, environmen
     command = environment.get("command")
     if command:
         summary += ["", f"Command: `{command}`"]
+    verdict = report.baseline_verdict(table)
+    if verdict:
+        summary += ["", verdict]
     notes = ["Models:", ""]
     for row in table.to_dict("records"):
         text = f"- **{row['model']}** ({row['variant']})"

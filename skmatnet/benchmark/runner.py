@@ -79,8 +79,9 @@ class BenchmarkResult:
     environment: dict = field(default_factory=dict)
 
     def to_text(self) -> str:
-        """The results table as aligned text."""
-        return report.format_text_table(self.table)
+        """The results table as aligned text, and whether the networks beat the baselines."""
+        verdict = report.baseline_verdict(self.table)
+        return report.format_text_table(self.table) + (f"\n\n{verdict}" if verdict else "")
 
     def __str__(self) -> str:
         return self.to_text()

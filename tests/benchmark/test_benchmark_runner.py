@@ -27,6 +27,7 @@ from skmatnet.benchmark import (
     run_benchmark,
 )
 from skmatnet.benchmark import models as models_module
+from skmatnet.benchmark.report import baseline_verdict
 
 pytestmark = needs_data
 
@@ -57,8 +58,20 @@ def test_e2e_table_rows_and_csv_columns(e2e):
     for model in E2E_MODELS:
         assert f"| {model} | " in markdown
     assert "Command: `run_benchmark(" in markdown
-    text = e2e.to_text()
-    assert text.splitlines()[0].startswith("model") and len(text.splitlines()) == 2 + 4
+    lines = e2e.to_text().splitlines()
+    assert lines[0].startswith("model") and len(lines) == 2 + 4 + 2 and lines[6] == ""
+    # the last line says which networks beat the best baseline, with the table's numbers
+    best = table[table["model"].isin(["automl", "tradml"])].nsmallest(1, "test_mae").iloc[0]
+    assert lines[-1].startswith(f"Best baseline: {best['model']} {best['test_mae']:.4f}.")
+    assert lines[-1] in markdown
+
+
+def test_baseline_verdict_names_networks_on_both_sides():
+    table = pd.DataFrame({"model": ["automl", "tradml", "elemnet", "brnet", "brnet"],
+                          "test_mae": [0.28, 0.21, 0.25, 0.14, 0.12]})
+    assert baseline_verdict(table) == ("Best baseline: tradml 0.2100. Networks below it: "
+                                       "brnet 0.1200; not below it: elemnet 0.2500.")
+    assert baseline_verdict(table[table["model"] == "brnet"]) == ""  # no baseline ran
 
 
 def test_e2e_charts_are_written(e2e):

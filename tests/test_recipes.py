@@ -299,3 +299,21 @@ def test_batch_norm_momentum_follows_the_recipe(jarvis_rows):
     elemnet = ElemNetRegressor(max_epochs=1, device="cpu", module__widths=(16, 8),
                                module__dropout=0.1).fit(X, y)
     assert _bn_momenta(elemnet.module_) == set()
+
+
+def test_weight_averaging_keeps_the_mean_of_the_last_epochs(jarvis_rows):
+    from skmatnet.callbacks import WeightAveraging
+
+    X, y = jarvis_rows
+    snapshots = []
+
+    class Snapshot(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            snapshots.append({k: v.detach().clone() for k, v in net.module_.state_dict().items()})
+
+    # BRNet has no batch norm, so the averaged weights are kept as they are
+    net = small(BRNetRegressor, max_epochs=4, validation_fraction=None,
+                callbacks=[Snapshot(), WeightAveraging(start=0.5, max_epochs=4)]).fit(X, y)
+    for name, value in net.module_.state_dict().items():
+        expected = (snapshots[2][name] + snapshots[3][name]) / 2
+        torch.testing.assert_close(value, expected)

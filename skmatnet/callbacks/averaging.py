@@ -35,8 +35,7 @@ class WeightAveraging(Callback):
         self.dataset_ = dataset_train
         if self.averaged_ is None:
             self.averaged_ = AveragedModel(net.module_)
-        else:
-            self.averaged_.update_parameters(net.module_)
+        self.averaged_.update_parameters(net.module_)  # the first call copies
 
     def on_train_end(self, net, **kwargs):
         if self.averaged_ is None:

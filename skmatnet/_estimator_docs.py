@@ -35,10 +35,11 @@ batch_size : int, default=256
     (``iterator_valid__batch_size``), which only changes speed.
 patience : int or None, default=None
     Early stopping: stop after this many epochs without a lower validation
-    loss and restore the weights of the best epoch. ``None`` trains the
-    whole schedule and keeps its final weights (an annealed rate gives its
-    best model at the end). The paper recipe: 100 for BRNet/BNet, 200 for
-    ElemNet, IRNet and Tatis et al.'s networks.
+    loss. ``None`` trains the whole schedule. Either way, when a validation
+    set is monitored the weights of its best epoch are kept at the end (with
+    an annealed rate that is usually the last epoch; a network that overfits,
+    like ElemNet, is best earlier). The paper recipe: 100 for BRNet/BNet, 200
+    for ElemNet, IRNet and Tatis et al.'s networks.
 validation_fraction : float or None, default=0.1
     Fraction of the training rows held out, by a shuffled random split, to
     monitor the validation loss for early stopping and the LR schedule.

@@ -24,6 +24,8 @@ from .exceptions import TrainingDivergedError
 
 __all__ = ["TrainingMixin"]
 
+_NEVER = 2**62  # a patience no fit reaches
+
 
 @dataclass
 class _Fit:
@@ -54,9 +56,12 @@ class TrainingMixin:
             ("good_weights", KeepGoodWeights()),
             ("time_budget", TimeBudget(self.max_time)),
         ]
-        if self.patience is not None and validated:
+        if validated:
+            # Without patience it never stops, but still keeps the best validation epoch:
+            # a network that overfits (ElemNet) is best before the schedule ends.
+            patience = _NEVER if self.patience is None else self.patience
             callbacks.append(("early_stopping", StoppingEarly(
-                monitor="valid_loss", patience=self.patience, threshold=0.0,
+                monitor="valid_loss", patience=patience, threshold=0.0,
                 threshold_mode="abs", load_best=True, sink=print)))
         schedule = self._lr_schedule_callback(resumed=fit is not None
                                               and fit.resume_from is not None)

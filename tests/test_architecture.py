@@ -105,3 +105,12 @@ def test_the_rule_catches_a_wrong_import(tmp_path, monkeypatch):
     assert layer("skmatnet.callbacks.guards") == "estimators"
     assert imported_modules(PACKAGE / "estimators.py") >= {"skmatnet.nets",
                                                            "skmatnet._training"}
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: module_name(p))
+def test_no_class_outgrows_one_concern(path):
+    # a class past ~300 lines is doing several jobs: split it (hooks, mixins, callbacks)
+    long = {node.name: node.end_lineno - node.lineno + 1
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno + 1 > 300}
+    assert not long, f"{module_name(path)}: {long}"

@@ -18,6 +18,7 @@ __all__ = [
     "KERAS_BN_EPS",
     "KERAS_BN_MOMENTUM",
     "KERAS_LEAKY_SLOPE",
+    "CompositionNet",
     "DenseBlock",
     "ResidualUnit",
     "count_parameters",
@@ -79,6 +80,20 @@ def check_nested_widths(name: str, value: object) -> tuple[tuple[int, ...], ...]
             f"{name} must be a non-empty sequence of non-empty width sequences, got {value!r}"
         )
     return tuple(check_widths(f"{name}[{i}]", stage) for i, stage in enumerate(value))
+
+
+class CompositionNet(nn.Module):
+    """Base of the networks: what every one of them takes, checked once.
+
+    ``n_features`` inputs (86 element fractions), ``n_outputs`` targets, and
+    ``width_multiplier``, the one size knob (see :func:`scale_widths`).
+    """
+
+    def __init__(self, n_features: int, n_outputs: int, width_multiplier: float) -> None:
+        super().__init__()
+        self.n_features = check_int("n_features", n_features)
+        self.n_outputs = check_int("n_outputs", n_outputs)
+        self.width_multiplier = check_positive_float("width_multiplier", width_multiplier)
 
 
 def scale_widths(widths: Sequence[int], multiplier: float) -> tuple[int, ...]:

@@ -9,9 +9,9 @@ from torch import Tensor, nn
 
 from ._blocks import (
     KERAS_LEAKY_SLOPE,
+    CompositionNet,
     ResidualUnit,
     check_bool,
-    check_int,
     check_positive_float,
     check_widths,
     glorot_init_,
@@ -57,7 +57,7 @@ def _as_stage_index(location: object, n_stages: int) -> int:
     return index
 
 
-class BRNet(nn.Module):
+class BRNet(CompositionNet):
     """BRNet (Gupta et al., 2022): branched residual network.
 
     Residual unit: ``out = LeakyReLU(Linear(h)) + s(h)`` with ``s`` the identity
@@ -145,11 +145,8 @@ class BRNet(nn.Module):
         negative_slope: float = KERAS_LEAKY_SLOPE,
         width_multiplier: float = 1.0,
     ) -> None:
-        super().__init__()
-        self.n_features = check_int("n_features", n_features)
-        self.n_outputs = check_int("n_outputs", n_outputs)
+        super().__init__(n_features, n_outputs, width_multiplier)
         self.skip = check_bool("skip", skip)
-        self.width_multiplier = check_positive_float("width_multiplier", width_multiplier)
         self.stage_widths = scale_widths(
             check_widths("stage_widths", stage_widths), self.width_multiplier)
         self.stage_layers = check_widths("stage_layers", stage_layers)

@@ -9,10 +9,9 @@ from torch import Tensor, nn
 
 from ._blocks import (
     ACTIVATIONS,
+    CompositionNet,
     DenseBlock,
     check_choice,
-    check_int,
-    check_positive_float,
     check_rate,
     check_widths,
     glorot_init_,
@@ -30,7 +29,7 @@ ELEMNET_WIDTHS: tuple[int, ...] = (
 ELEMNET_DROPOUT: tuple[float, ...] = (0.2, 0.1, 0.3, 0.2)
 
 
-class ElemNet(nn.Module):
+class ElemNet(CompositionNet):
     """ElemNet (Jha et al., 2018): deep plain MLP with block-wise dropout.
 
     Every hidden layer is ``Linear -> activation``; a dropout layer follows the
@@ -92,10 +91,7 @@ class ElemNet(nn.Module):
         activation: str = "relu",
         width_multiplier: float = 1.0,
     ) -> None:
-        super().__init__()
-        self.n_features = check_int("n_features", n_features)
-        self.n_outputs = check_int("n_outputs", n_outputs)
-        self.width_multiplier = check_positive_float("width_multiplier", width_multiplier)
+        super().__init__(n_features, n_outputs, width_multiplier)
         widths = check_widths("widths", widths)
         # Dropout follows the published blocks, so the runs come from the unscaled widths.
         runs = width_runs(widths)

@@ -10,12 +10,12 @@ from ._blocks import (
     ACTIVATIONS,
     KERAS_BN_EPS,
     KERAS_BN_MOMENTUM,
+    CompositionNet,
     DenseBlock,
     check_batch_norm_args,
     check_bool,
     check_choice,
     check_int,
-    check_positive_float,
     check_widths,
     glorot_init_,
     scale_widths,
@@ -24,7 +24,7 @@ from ._blocks import (
 __all__ = ["FCMnR"]
 
 
-class FCMnR(nn.Module):
+class FCMnR(CompositionNet):
     """FCMnR (Tatis et al., 2021): fully connected merge-and-run network.
 
     Merge-and-run (Zhao et al., arXiv:1611.07718): two streams of width
@@ -138,11 +138,8 @@ class FCMnR(nn.Module):
         bn_eps: float = KERAS_BN_EPS,
         width_multiplier: float = 1.0,
     ) -> None:
-        super().__init__()
-        self.n_features = check_int("n_features", n_features)
-        self.n_outputs = check_int("n_outputs", n_outputs)
+        super().__init__(n_features, n_outputs, width_multiplier)
         self.n_blocks = check_int("n_blocks", n_blocks, minimum=0)
-        self.width_multiplier = check_positive_float("width_multiplier", width_multiplier)
         m = self.width_multiplier
         (self.stream_width,) = scale_widths((check_int("stream_width", stream_width),), m)
         self.stem_widths = scale_widths(check_widths("stem_widths", stem_widths), m)

@@ -11,13 +11,12 @@ from ._blocks import (
     ACTIVATIONS,
     KERAS_BN_EPS,
     KERAS_BN_MOMENTUM,
+    CompositionNet,
     DenseBlock,
     check_batch_norm_args,
     check_bool,
     check_choice,
-    check_int,
     check_nested_widths,
-    check_positive_float,
     glorot_init_,
     scale_widths,
 )
@@ -41,7 +40,7 @@ FCUNET_DECODER: tuple[tuple[int, ...], ...] = (
 )
 
 
-class FCUNet(nn.Module):
+class FCUNet(CompositionNet):
     """FCUNet (Tatis et al., 2021): fully connected U-Net.
 
     Every hidden layer is ``Linear -> BN -> act``. The encoder is a sequence of
@@ -123,10 +122,7 @@ class FCUNet(nn.Module):
         bn_eps: float = KERAS_BN_EPS,
         width_multiplier: float = 1.0,
     ) -> None:
-        super().__init__()
-        self.n_features = check_int("n_features", n_features)
-        self.n_outputs = check_int("n_outputs", n_outputs)
-        self.width_multiplier = check_positive_float("width_multiplier", width_multiplier)
+        super().__init__(n_features, n_outputs, width_multiplier)
         self.encoder_widths = tuple(
             scale_widths(stage, self.width_multiplier)
             for stage in check_nested_widths("encoder_widths", encoder_widths))

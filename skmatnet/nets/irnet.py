@@ -11,13 +11,12 @@ from ._blocks import (
     ACTIVATIONS,
     KERAS_BN_EPS,
     KERAS_BN_MOMENTUM,
+    CompositionNet,
     DenseBlock,
     ResidualUnit,
     check_batch_norm_args,
     check_bool,
     check_choice,
-    check_int,
-    check_positive_float,
     check_widths,
     glorot_init_,
     scale_widths,
@@ -34,7 +33,7 @@ IRNET_WIDTHS: dict[int, tuple[int, ...]] = {
 IRNET_VARIANTS = ("additive", "concat")
 
 
-class IRNet(nn.Module):
+class IRNet(CompositionNet):
     """IRNet (Jha et al., 2019): a residual connection around every layer.
 
     ``variant="additive"`` (the published IRNet): every hidden layer is
@@ -117,10 +116,7 @@ class IRNet(nn.Module):
         activation: str = "relu",
         width_multiplier: float = 1.0,
     ) -> None:
-        super().__init__()
-        self.n_features = check_int("n_features", n_features)
-        self.n_outputs = check_int("n_outputs", n_outputs)
-        self.width_multiplier = check_positive_float("width_multiplier", width_multiplier)
+        super().__init__(n_features, n_outputs, width_multiplier)
         if depth is not None and widths is not None:
             raise ValueError(
                 f"give either depth or widths, not both (got depth={depth!r}, widths={widths!r})"

@@ -90,8 +90,12 @@ def run(name: str, network: str, data: dict, seed: int, device: str) -> dict:
     start = time.perf_counter()
     net.fit(data["X_train"], data["y_train"], X_val=data["X_val"], y_val=data["y_val"])
     wall = time.perf_counter() - start
+    used = net.get_params(deep=False)
+    effective = {k: used[k] for k in ("lr", "batch_size", "lr_schedule", "warmup", "width")}
+    effective["optimizer"] = used["optimizer"].__name__
     return {
         "config": name, "network": network, "seed": seed, "params": CONFIGS[name],
+        "effective": effective,
         "val_mae": round(mae(net.predict(data["X_val"]), data["y_val"]), 5),
         "test_mae": round(mae(net.predict(data["X_test"]), data["y_test"]), 5),
         "wall_s": round(wall, 1), "epochs": net.n_epochs_, "stop": net.stop_reason_,
@@ -117,10 +121,17 @@ def main(argv=None) -> None:
         return
     if args.table:
         rows = [json.loads(line) for line in out.read_text().splitlines()]
-        rows.sort(key=lambda r: r["val_mae"])
-        cols = ["config", "network", "seed", "val_mae", "test_mae", "wall_s", "epochs", "stop",
-                "parameters"]
-        print(markdown_table(rows, cols))
+        for row in rows:
+            row["settings"] = ", ".join(f"{k}={v}" for k, v in row["params"].items()
+                                        if k not in ("max_time", "max_epochs")) or "defaults"
+            row["parameters"] = f"{row['parameters']:,}"
+        cols = ["config", "settings", "parameters", "epochs", "wall_s", "val_mae", "test_mae"]
+        for title, budget in (("equal time (max_time)", "max_time"),
+                              ("fixed schedule (max_epochs)", "max_epochs")):
+            part = sorted((r for r in rows if budget in r["params"]), key=lambda r: r["val_mae"])
+            if part:
+                print(f"{title}, best validation MAE first:\n")
+                print(markdown_table(part, cols) + "\n")
         return
     info = setup(args)
     data = brnet_protocol(args.dataset)

@@ -168,3 +168,22 @@ def test_ctrl_c_keeps_finished_models_and_resume_skips_them(tmp_path):
     assert "[tradml] candidate" not in resumed.stderr
     assert "[bnet] epoch 1/3" in resumed.stderr
     assert pd.read_csv(out / "results.csv")["model"].tolist() == ["tradml", "bnet"]
+
+
+def test_recipe_option_trains_with_the_papers_recipe(tmp_path):
+    import torch
+
+    from skmatnet.benchmark import load_fitted_model
+
+    runs = {}
+    for recipe in ("paper", "recommended"):
+        out = tmp_path / recipe
+        result = run_cli("benchmark", DATASET, "--models", "brnet", "--recipe", recipe,
+                         "--output", str(out), "--no-plots", "--max-rows", "300",
+                         "--max-epochs", "1", "--threads", "1", "--device", "cpu")
+        assert result.returncode == 0, result.stderr[-2000:]
+        runs[recipe] = load_fitted_model(out, "brnet")[-1]  # the pipeline's network
+    paper, recommended = runs["paper"], runs["recommended"]
+    assert (paper.lr, paper.batch_size, paper.width, paper.lr_schedule) == (1e-4, 32, 1.0, None)
+    assert paper.optimizer is torch.optim.Adam and paper.patience == 100
+    assert (recommended.lr, recommended.width, recommended.lr_schedule) == (4e-3, 0.5, "cosine")

@@ -147,9 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="training batch size (default: the recipe's, 256 or 32)")
     nets.add_argument("--lr", type=_positive_float,
                       help="peak learning rate (default: the recipe's, 4e-3 or 1e-4)")
-    nets.add_argument("--threads", type=_positive_int, metavar="N",
-                      help="torch CPU threads (default: one per core; on a machine shared with "
-                           "other busy processes 1 is often much faster)")
+    nets.add_argument("--threads", type=_positive_int, default=1, metavar="N",
+                      help="torch CPU threads of the networks (default: 1, as every baseline "
+                           "model; more only pay on an otherwise idle machine)")
     nets.add_argument("--tiny", action="store_true",
                       help="tiny networks (the test-suite settings), for smoke tests")
     base = bench.add_argument_group("baselines")

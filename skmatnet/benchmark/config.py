@@ -111,7 +111,7 @@ class BenchmarkConfig:
     formula_column: str = "formula"
     target_column: str = "target"
     dedupe: str | None = "min"
-    threads: int | None = None
+    threads: int | None = 1
     plots: bool = True
     verbose: bool = True
     command: str | None = None

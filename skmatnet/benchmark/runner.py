@@ -421,10 +421,12 @@ def run_benchmark(data: str | os.PathLike, **options: Any) -> BenchmarkResult:
     n_jobs : int, default=1
         Processes/threads of the forests, kNN, gradient boosting and AutoML
         regressors.
-    threads : int or None, default=None
+    threads : int or None, default=1
         CPU threads of torch for the networks (``torch.set_num_threads``);
-        ``None`` keeps torch's default, one per core. On a machine shared with
-        other busy processes, 1 is often much faster than several.
+        ``None`` keeps torch's default, one per core. One thread, like every
+        AutoML trial and trad. ML model, so that each model gets one core and a
+        busy machine does not slow the networks down many times over (OpenMP
+        threads wait for each other when another process holds a core).
     plots : bool, default=True
         Draw ``bubble.png`` and the parity plots (needs matplotlib).
     verbose : bool, default=True

@@ -137,8 +137,11 @@ def test_ctrl_c_keeps_finished_models_and_resume_skips_them(tmp_path):
                "tradml,bnet", "--tradml-grid", "quick", "--output", str(out), "--no-plots",
                "--max-rows", "300", "--tiny", "--max-epochs", "100000", "--patience", "100000",
                "--threads", "1", "--device", "cpu"]
+    # A suite started in the background (`make test &`) runs with Ctrl-C ignored, which a
+    # child inherits; the benchmark must see a real Ctrl-C here.
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+                               text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = []
     deadline = time.monotonic() + 120
     try:

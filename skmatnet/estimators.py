@@ -19,13 +19,12 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetRegressor
-from skorch.dataset import Dataset, ValidSplit  # noqa: F401 (persistence allow-lists it)
 
 from . import nets
-from ._device import DeviceMixin, resolve_device  # noqa: F401 (imported from here too)
+from ._device import DeviceMixin
 from ._estimator_docs import document_estimator, with_shared_sections
-from ._fast_path import FastPathMixin, TensorBatches  # noqa: F401
-from ._recipes import DEFAULT_SCHEDULE_EPOCHS, PAPER_RECIPE, RECIPES, RecipeMixin  # noqa: F401
+from ._fast_path import FastPathMixin
+from ._recipes import PAPER_RECIPE, RecipeMixin
 from ._registry import estimator_names
 from ._training import TrainingMixin
 from ._validation import check_features, check_target

@@ -44,6 +44,7 @@ import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
+from skorch.dataset import Dataset
 
 from . import estimators, nets
 from ._io import atomic_open
@@ -79,7 +80,7 @@ _PARAM_CLASSES: dict[str, type] = {
     **{f"torch.optim.{name}": getattr(torch.optim, name) for name in (
         "Adam", "AdamW", "SGD", "RMSprop", "Adagrad", "NAdam", "RAdam")},
     "torch.utils.data.DataLoader": torch.utils.data.DataLoader,
-    "skorch.dataset.Dataset": estimators.Dataset,
+    "skorch.dataset.Dataset": Dataset,
 }
 #: Estimator parameters added after the first file format, with the values that
 #: reproduce how older files were trained.

@@ -25,8 +25,8 @@ from skmatnet import (
     load_dataset,
     nets,
 )
+from skmatnet._recipes import DEFAULT_SCHEDULE_EPOCHS
 from skmatnet.callbacks import LRSchedule, schedule_factor
-from skmatnet.estimators import DEFAULT_SCHEDULE_EPOCHS
 
 
 @pytest.fixture(scope="module")

@@ -396,7 +396,7 @@ class NetworkRunner(ModelRunner):
         return estimator, {}, None
 
     def fit(self, template, X_tr, y_tr, X_va, y_va, label, log, verbose):
-        from ..estimators import DEFAULT_SCHEDULE_EPOCHS
+        from .._recipes import DEFAULT_SCHEDULE_EPOCHS
         from ._callbacks import EpochProgress
 
         model = clone(template)

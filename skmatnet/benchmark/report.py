@@ -330,7 +330,7 @@ def environment_record(*, uses_torch: bool, device: str) -> dict:
     if uses_torch:
         import torch
 
-        from ..estimators import resolve_device
+        from .._device import resolve_device
 
         resolved = str(resolve_device(device))
         record["device"] = resolved

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ._registry import estimator_names
+from ._registry import estimator_module, estimator_names
 from .datasets import DatasetError, DatasetInfo, describe_dataset, list_datasets, load_dataset
 from .elements import ELEMENTS
 from .featurizer import ElementFractionTransformer, FormulaError, element_fractions, parse_formula
@@ -22,7 +22,8 @@ __version__ = "0.1.0"
 # estimators come from the registry.
 _LAZY = {
     "MatNetRegressor": "estimators",
-    **dict.fromkeys(estimator_names(), "estimators"),
+    "MatNetClassifier": "classifiers",
+    **{name: estimator_module(name) for name in estimator_names()},
     "ModelFileError": "persistence",
     "load_model": "persistence",
     "save_model": "persistence",

@@ -1,8 +1,11 @@
 """Parameter and attribute documentation shared by every skmatnet estimator, written once.
 
-:class:`skmatnet.estimators.MatNetRegressor` appends these sections to the
+:class:`skmatnet.estimators.MatNetRegressor` and
+:class:`skmatnet.classifiers.MatNetClassifier` append these sections to the
 docstring of each estimator class, so ``help(BRNetRegressor)`` shows every
-parameter with its default, as skorch and imbalanced-learn do.
+parameter with its default, as skorch and imbalanced-learn do. What differs
+between the kinds (the loss, the classifier's ``class_weight`` and
+``classes_``) is filled in per kind.
 """
 
 from __future__ import annotations
@@ -19,9 +22,7 @@ module : torch.nn.Module class or instance
     The network. As a class it is built in ``fit`` with the ``module__*``
     parameters plus ``n_features`` (from ``X``) and ``n_outputs`` (from
     ``y``), so widths can be tuned with e.g. ``module__widths``.
-criterion : torch loss class, default=torch.nn.L1Loss
-    Mean absolute error, as in the papers.
-optimizer : torch optimizer class, default=torch.optim.AdamW
+{criterion}optimizer : torch optimizer class, default=torch.optim.AdamW
     AdamW with torch's weight decay of 0.01 (the papers: Adam). Further
     settings as ``optimizer__*`` (e.g. ``optimizer__weight_decay``).
 lr : float, default=4e-3
@@ -83,8 +84,9 @@ max_time : float or None, default=None
     With a cosine or one-cycle schedule the rate anneals over this budget,
     so ``fit`` returns the best model the time allows.
 on_divergence : {"raise", "restore"}, default="raise"
-    When the training or validation loss becomes NaN or infinite, training
-    stops and the last good weights (the best epoch's, with early stopping)
+    When the training or validation loss becomes NaN or infinite, or the
+    training loss explodes (over 1000 times the loss the fit started from:
+    a rate too high for the data), training stops and the last good weights (the best epoch's, with early stopping)
     are restored. ``"raise"`` then raises :class:`TrainingDivergedError`;
     ``"restore"`` only warns and returns the restored model.
 checkpoint_dir : str, path or None, default=None
@@ -105,7 +107,7 @@ fast_path : bool, default=True
     batches from them and read the loss once per epoch instead of once per
     batch. ``False`` uses skorch's standard DataLoader and per-batch
     logging; for the same seed both give the same model.
-**kwargs
+{kind_parameters}**kwargs
     Any other skorch ``NeuralNet`` parameter, e.g. ``module__*``,
     ``optimizer__*``, ``callbacks``, ``iterator_train__*``, ``warm_start``.
 """
@@ -121,9 +123,7 @@ n_features_in_ : int
     Number of features seen in ``fit``.
 feature_names_in_ : ndarray of str
     Feature names seen in ``fit``, when ``X`` was a DataFrame.
-n_outputs_ : int
-    Number of targets.
-n_epochs_ : int
+{kind_attributes}n_epochs_ : int
     Epochs run in the last ``fit``.
 best_epoch_ : int or None
     Epoch (1-based) whose weights were kept, when a validation loss was
@@ -135,24 +135,73 @@ stop_reason_ : str
 """
 
 
-def with_shared_sections(doc: str | None) -> str:
+#: What the sections say that differs by estimator kind.
+KIND_SECTIONS = {
+    "regressor": {
+        "criterion": """\
+criterion : torch loss class, default=torch.nn.L1Loss
+    Mean absolute error, as in the papers.
+""",
+        "kind_parameters": "",
+        "kind_attributes": """\
+n_outputs_ : int
+    Number of targets.
+""",
+    },
+    "classifier": {
+        "criterion": """\
+criterion : torch loss class, default=torch.nn.CrossEntropyLoss
+    Cross-entropy (log-loss) on the network's one output per class; the
+    validation loss that early stopping and the best-epoch choice monitor is
+    therefore the validation log-loss (weighted by ``class_weight``).
+""",
+        "kind_parameters": """\
+class_weight : "balanced", dict or None, default=None
+    Weights of the classes in the loss: ``"balanced"`` weighs each class by
+    ``n_samples / (n_classes * count)`` of the training labels (as
+    scikit-learn's ``compute_class_weight``), a dict maps labels to weights
+    (missing labels weigh 1), ``None`` weighs all alike.
+classes : array-like or None, default=None
+    All labels the model should know, when ``y`` of the first fit does not
+    show them all (``partial_fit`` on chunks). ``None``: the labels of ``y``.
+""",
+        "kind_attributes": """\
+classes_ : ndarray of shape (n_classes,)
+    The class labels, sorted; columns of :meth:`predict_proba` follow them.
+n_outputs_ : int
+    Network outputs: one per class (two for a binary task).
+""",
+    },
+}
+
+
+def with_shared_sections(doc: str | None, kind: str = "regressor") -> str:
     """``doc`` (a class docstring) followed by the shared Parameters and Attributes."""
     doc = inspect.cleandoc(doc or "")
     if "\nParameters\n" not in doc:
-        doc = f"{doc}\n\n{PARAMETERS}\n{ATTRIBUTES}"
+        sections = KIND_SECTIONS[kind]
+        text = f"{PARAMETERS}\n{ATTRIBUTES}"
+        for key, value in sections.items():  # not str.format: the text has braces of its own
+            text = text.replace("{" + key + "}", value)
+        doc = f"{doc}\n\n{text}"
     return textwrap.indent(doc, "    ").lstrip()
 
 
-def document_estimator(cls, base_init) -> None:
+def document_estimator(cls, kind_init, base_init, kind: str = "regressor") -> None:
     """Append the shared sections to ``cls.__doc__`` and give ``cls`` the full signature.
 
-    The signature is the base class's ``__init__`` with this class's own
-    defaults (its network), so ``help(cls)`` and ``inspect.signature(cls)``
-    list every parameter.
+    The signature is the shared base's ``__init__`` with the defaults of the
+    kind's ``__init__`` (the loss) and of this class's own (its network), and
+    the kind's own parameters before ``**kwargs``, so ``help(cls)`` and
+    ``inspect.signature(cls)`` list every parameter.
     """
-    cls.__doc__ = with_shared_sections(cls.__doc__ or cls.__name__)
+    cls.__doc__ = with_shared_sections(cls.__doc__ or cls.__name__, kind)
     own = inspect.signature(cls.__init__).parameters
+    kind_params = {name: p for name, p in inspect.signature(kind_init).parameters.items()
+                   if name != "self" and p.kind is not p.VAR_KEYWORD}
     params = [p for name, p in inspect.signature(base_init).parameters.items()
               if name != "self"]
+    params = [kind_params.pop(p.name, p) for p in params]
+    params = params[:-1] + list(kind_params.values()) + params[-1:]  # **kwargs stays last
     params = [p.replace(default=own[p.name].default) if p.name in own else p for p in params]
     cls.__signature__ = inspect.Signature(params)

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 
 __all__ = [
     "ESTIMATOR_KINDS",
+    "ESTIMATOR_MODULES",
     "NETWORK_SPECS",
     "NetworkSpec",
+    "estimator_module",
     "estimator_names",
     "get_spec",
     "network_names",
@@ -24,7 +26,9 @@ __all__ = [
 
 #: The estimator kinds a network may have, each a field of :class:`NetworkSpec` naming the
 #: class in :mod:`skmatnet` (``None`` where a network lacks that kind).
-ESTIMATOR_KINDS = ("regressor",)
+ESTIMATOR_KINDS = ("regressor", "classifier")
+#: The submodule of :mod:`skmatnet` that defines the estimators of each kind.
+ESTIMATOR_MODULES = {"regressor": "estimators", "classifier": "classifiers"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class NetworkSpec:
         The :class:`torch.nn.Module` as ``"package.module:Class"``.
     regressor : str or None
         Name of the scikit-learn regressor in :mod:`skmatnet`.
+    classifier : str or None
+        Name of the scikit-learn classifier in :mod:`skmatnet`.
     n_parameters : int or None
         Trainable parameters of the default network with 86 inputs and one
         output, as published (``None`` where the paper gives none).
@@ -54,6 +60,7 @@ class NetworkSpec:
     name: str
     module: str
     regressor: str | None
+    classifier: str | None
     n_parameters: int | None
     paper: str
     in_default_benchmark: bool = False
@@ -78,20 +85,26 @@ class NetworkSpec:
 #: Every network, in the order tables and benchmarks list them.
 NETWORK_SPECS: tuple[NetworkSpec, ...] = (
     NetworkSpec("elemnet", "skmatnet.nets.elemnet:ElemNet", regressor="ElemNetRegressor",
+                classifier="ElemNetClassifier",
                 n_parameters=4_631_361, paper="Jha et al., Sci. Rep. 2018",
                 in_default_benchmark=True),
     NetworkSpec("irnet", "skmatnet.nets.irnet:IRNet", regressor="IRNetRegressor",
+                classifier="IRNetClassifier",
                 n_parameters=5_433_697, paper="Jha et al., KDD 2019", in_default_benchmark=True,
                 parameter_note="paper table: 5,461,473"),
     NetworkSpec("bnet", "skmatnet.nets.brnet:BNet", regressor="BNetRegressor",
+                classifier="BNetClassifier",
                 n_parameters=3_670_849, paper="Gupta et al., SDM 2022",
                 in_default_benchmark=True),
     NetworkSpec("brnet", "skmatnet.nets.brnet:BRNet", regressor="BRNetRegressor",
+                classifier="BRNetClassifier",
                 n_parameters=4_548_385, paper="Gupta et al., SDM 2022",
                 in_default_benchmark=True),
     NetworkSpec("fcmnr", "skmatnet.nets.fcmnr:FCMnR", regressor="FCMnRRegressor",
+                classifier="FCMnRClassifier",
                 n_parameters=None, paper="Tatis et al., IEEE Big Data 2021"),
     NetworkSpec("fcunet", "skmatnet.nets.fcunet:FCUNet", regressor="FCUNetRegressor",
+                classifier="FCUNetClassifier",
                 n_parameters=None, paper="Tatis et al., IEEE Big Data 2021"),
 )
 
@@ -112,6 +125,15 @@ def estimator_names(kind: str | None = None) -> tuple[str, ...]:
     kinds = ESTIMATOR_KINDS if kind is None else (kind,)
     return tuple(name for spec in NETWORK_SPECS for k, name in spec.estimators().items()
                  if k in kinds)
+
+
+def estimator_module(name: str) -> str:
+    """The submodule of :mod:`skmatnet` defining estimator class ``name``."""
+    for spec in NETWORK_SPECS:
+        for kind, class_name in spec.estimators().items():
+            if class_name == name:
+                return ESTIMATOR_MODULES[kind]
+    raise ValueError(f"{name!r} is not a per-network estimator")
 
 
 def get_spec(name: str) -> NetworkSpec:

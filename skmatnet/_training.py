@@ -221,11 +221,11 @@ class TrainingMixin:
         )
 
     def _report_divergence(self) -> None:
-        name, epoch, value = dict(self.callbacks_)["divergence_guard"].diverged_
+        name, epoch, value, detail = dict(self.callbacks_)["divergence_guard"].diverged_
         kept = (f"the weights of epoch {self.kept_epoch_} were restored"
                 if self.kept_epoch_ is not None else "no epoch finished with a finite loss")
         message = (
-            f"{type(self).__name__}: {name} became {value} in epoch {epoch}; training "
+            f"{type(self).__name__}: {name} became {value:.6g} in epoch {epoch}{detail}; training "
             f"stopped and {kept}. Try a lower lr (now {self.lr}) or check X and y for "
             "extreme values."
         )

@@ -14,10 +14,12 @@ import numbers
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.utils import check_array
-from sklearn.utils.validation import validate_data
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d, validate_data
 
-__all__ = ["check_features", "check_finite", "check_target"]
+__all__ = ["check_features", "check_finite", "check_labels", "check_target"]
 
 # Rows listed in a message; the count of the others is given.
 _ROWS_SHOWN = 5
@@ -314,3 +316,82 @@ def check_target(
     check_finite(out, name=name, index=index,
                  nan_hint="Drop the rows without a target value before fitting.")
     return out
+
+
+def check_labels(
+    y: Any, *, n_samples: int, name: str = "y", X_name: str = "X"
+) -> np.ndarray:
+    """Validate class labels, naming the first bad rows.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Labels of any one type: strings, integers, booleans (a column vector
+        is raveled with scikit-learn's ``DataConversionWarning``).
+    n_samples : int
+        Rows of the matching ``X``.
+    name, X_name : str
+        How ``y`` and ``X`` are called in messages.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+
+    Raises
+    ------
+    TypeError
+        If ``y`` is not array-like.
+    ValueError
+        If ``y`` has several columns, a different number of rows than ``X``,
+        missing labels (NaN, None; the rows are named), labels of mixed types,
+        or continuous values (``Unknown label type``).
+    """
+    if y is None or isinstance(y, (str, bytes, numbers.Number, np.generic)):
+        raise TypeError(
+            f"{name} must be an array-like of labels of shape (n_samples,), got "
+            f"{_describe(y)} ({type(y).__name__})"
+        )
+    index = _index_of(y)
+    array = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False,
+                        ensure_min_samples=0, input_name=name)
+    if array.ndim == 2 and array.shape[1] != 1:
+        raise ValueError(
+            f"{name} must be 1-D (one label per row), got shape {array.shape}; multi-label "
+            "and multi-output classification are not supported"
+        )
+    array = column_or_1d(array, warn=True)
+    if len(array) != n_samples:
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: {X_name} has "
+            f"{n_samples} rows but {name} has {len(array)}"
+        )
+    missing = np.asarray(pd.isna(array), dtype=bool)
+    if missing.any():
+        rows = np.flatnonzero(missing)
+        shown = ", ".join(_row(int(r), index) for r in rows[:_ROWS_SHOWN])
+        more = f" and {len(rows) - _ROWS_SHOWN} more" if len(rows) > _ROWS_SHOWN else ""
+        raise ValueError(
+            f"{name} has missing labels (NaN or None) in {shown}{more}. Drop those rows "
+            "before fitting."
+        )
+    if array.dtype == object:
+        kinds = {_label_kind(value) for value in array}
+        if len(kinds) > 1:
+            first = {kind: next(v for v in array if _label_kind(v) == kind) for kind in kinds}
+            found = ", ".join(f"{kind} such as {value!r}" for kind, value in sorted(first.items()))
+            raise ValueError(f"{name} mixes label types ({found}); use one type, e.g. "
+                             "y.astype(str)")
+        if kinds == {"str"}:
+            array = array.astype(str)
+    check_classification_targets(array)
+    return array
+
+
+def _label_kind(value: Any) -> str:
+    if isinstance(value, (str, np.str_)):
+        return "str"
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, numbers.Number):
+        return "number"
+    return type(value).__name__

@@ -100,7 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
                            f"'all' (default: {' '.join(DEFAULT_MODELS)})")
     what.add_argument("--protocol", choices=PROTOCOLS, default="brnet",
                       help="brnet: 81:9:10 stratified split, early stopping on the 9%%; tatis: "
-                           "90:10 split and K-fold CV on the 90%% (default: brnet)")
+                           "90:10 split and K-fold CV on the 90%%; published: the dataset's own "
+                           "train/val/test split, e.g. CrabNet's split of oqmd_bandgap "
+                           "(default: brnet)")
     what.add_argument("--quick", action="store_true",
                       help="a real but small run (networks 40 s each, AutoML 25 trials in 60 s, "
                            "quick trad. ML grid, 3 folds): about 5 minutes on 2 CPU cores")

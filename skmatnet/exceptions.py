@@ -10,7 +10,10 @@ __all__ = ["CheckpointError", "TrainingDivergedError"]
 
 
 class TrainingDivergedError(FloatingPointError):
-    """The training or validation loss became NaN or infinite."""
+    """The training or validation loss became NaN or infinite, or exploded.
+
+    See :class:`skmatnet.callbacks.guards.DivergenceGuard` for what counts as an explosion.
+    """
 
 
 class CheckpointError(ValueError):

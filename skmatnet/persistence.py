@@ -43,10 +43,11 @@ import safetensors.torch
 import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.validation import check_is_fitted
 from skorch.dataset import Dataset
 
-from . import estimators, nets
+from . import classifiers, estimators, nets
 from ._io import atomic_open
 from ._registry import estimator_names
 from .featurizer import ElementFractionTransformer
@@ -67,7 +68,9 @@ _MAX_CONFIG_BYTES = 64 << 20
 #: The only classes a file may name, by the name written in it. Loading looks
 #: names up here and never imports anything a file names.
 _ESTIMATORS: dict[str, type] = {
-    f"skmatnet.{name}": getattr(estimators, name) for name in estimator_names()
+    **{f"skmatnet.{name}": getattr(estimators, name) for name in estimator_names("regressor")},
+    **{f"skmatnet.{name}": getattr(classifiers, name)
+       for name in estimator_names("classifier")},
 }
 _TRANSFORMERS: dict[str, type] = {
     "skmatnet.ElementFractionTransformer": ElementFractionTransformer,
@@ -76,7 +79,7 @@ _TRANSFORMERS: dict[str, type] = {
 _PARAM_CLASSES: dict[str, type] = {
     **{f"skmatnet.nets.{cls.__name__}": cls for cls in nets.NETWORKS.values()},
     **{f"torch.nn.{name}": getattr(torch.nn, name) for name in (
-        "L1Loss", "MSELoss", "HuberLoss", "SmoothL1Loss")},
+        "L1Loss", "MSELoss", "HuberLoss", "SmoothL1Loss", "CrossEntropyLoss")},
     **{f"torch.optim.{name}": getattr(torch.optim, name) for name in (
         "Adam", "AdamW", "SGD", "RMSprop", "Adagrad", "NAdam", "RAdam")},
     "torch.utils.data.DataLoader": torch.utils.data.DataLoader,
@@ -90,6 +93,16 @@ _CLASS_NAMES = {cls: name for name, cls in _PARAM_CLASSES.items()}
 #: Fitted attributes of an estimator: required, then written when present.
 _FITTED_REQUIRED = ("n_features_in_", "n_outputs_", "_y_is_1d_", "n_epochs_", "best_epoch_")
 _FITTED_OPTIONAL = ("feature_names_in_", "stop_reason_", "kept_epoch_")
+#: A classifier's: its labels instead of the target shape, and its class weights.
+_CLASSIFIER_REQUIRED = ("n_features_in_", "n_outputs_", "classes_", "n_epochs_", "best_epoch_")
+_CLASSIFIER_OPTIONAL = (*_FITTED_OPTIONAL, "_class_weights_")
+
+
+def _fitted_names(cls: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The (required, optional) fitted attributes of estimator class ``cls``."""
+    if issubclass(cls, classifiers.MatNetClassifier):
+        return _CLASSIFIER_REQUIRED, _CLASSIFIER_OPTIONAL
+    return _FITTED_REQUIRED, _FITTED_OPTIONAL
 
 
 class ModelFileError(ValueError):
@@ -347,7 +360,7 @@ def save_model(model: Any, path: str | os.PathLike) -> Path:
         "name": net_name,
         "class": class_name,
         "params": _params(net, type(net).__name__),
-        "fitted": _fitted(net, _FITTED_REQUIRED, _FITTED_OPTIONAL),
+        "fitted": _fitted(net, *_fitted_names(type(net))),
         "history": _history(net),
     }
     config = {
@@ -491,17 +504,23 @@ def _short(exc: Exception, n_lines: int = 3) -> str:
     return " ".join(lines[:n_lines]) + more
 
 
-def _set_fitted(obj: Any, fitted: Any, path: Path, required: tuple[str, ...]) -> None:
+def _set_fitted(obj: Any, fitted: Any, path: Path, required: tuple[str, ...],
+                optional: tuple[str, ...] = _FITTED_OPTIONAL) -> None:
     if not isinstance(fitted, dict):
         raise ModelFileError(path, f"{_CONFIG}: 'fitted' is not an object")
     for name in required:
         _require(fitted, name, path, "fitted attribute ")
     for name, value in fitted.items():
-        if name not in (*required, *_FITTED_OPTIONAL, "n_features_in_"):
+        if name not in (*required, *optional, "n_features_in_"):
             raise ModelFileError(path, f"{_CONFIG}: unknown fitted attribute {name!r}")
         value = _decode(value, path)
         if name == "feature_names_in_":
             value = np.asarray(value, dtype=object)
+        if name == "classes_":
+            # JSON keeps str, int, float and bool labels, so the array gets its dtype back.
+            encoder = LabelEncoder()
+            encoder.classes_ = np.asarray(value)
+            name, value = "_label_encoder_", encoder
         setattr(obj, name, value)
 
 
@@ -606,7 +625,8 @@ def load_model(path: str | os.PathLike, *, device: Any = None) -> Any:
             "available: loading on the CPU.", UserWarning, stacklevel=2,
         )
         net.set_params(device="cpu")
-    _set_fitted(net, _require(spec, "fitted", path, "estimator "), path, _FITTED_REQUIRED)
+    _set_fitted(net, _require(spec, "fitted", path, "estimator "), path,
+                *_fitted_names(type(net)))
     state = _load_weights(weights, weights_name, path)
     # Building the network draws initial weights: keep the caller's RNG untouched.
     with torch.random.fork_rng(devices=[]):

@@ -25,6 +25,8 @@ LAYERS = {
     "skmatnet.model_selection": "data",
     "skmatnet.nets": "nets",
     "skmatnet.estimators": "estimators",
+    "skmatnet.classifiers": "estimators",
+    "skmatnet._base": "estimators",
     "skmatnet._training": "estimators",
     "skmatnet._recipes": "estimators",
     "skmatnet._device": "estimators",

@@ -19,6 +19,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
         ("pipeline_quickstart.py", ["--quick"], "test MAE"),
         ("grid_search.py", ["--quick"], "best:"),
         ("save_and_load.py", ["--quick"], "identical: True"),
+        ("classify_metals.py", ["--quick"], "BRNetClassifier: ROC-AUC"),
     ],
 )
 def test_example_runs(script, args, expected, data_dir):

@@ -118,6 +118,39 @@ def test_nan_loss_raises_and_leaves_the_last_good_weights(jarvis_rows, validatio
         np.testing.assert_array_equal(predictions, reference.predict(X))
 
 
+class InflateWeights(Callback):
+    """Multiplies the output layer by 1e6 at the start of ``epoch``: a finite explosion."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_begin(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            with torch.no_grad():
+                net.module_.output.weight.mul_(1e6)
+
+
+def test_a_finite_exploding_loss_is_divergence_too(jarvis_rows):
+    X, y = jarvis_rows
+    settings = dict(max_epochs=6, validation_fraction=None, patience=None)
+    net = small(BRNetRegressor, callbacks=[InflateWeights(3)], **settings)
+    with pytest.raises(TrainingDivergedError,
+                       match=r"train_loss became \S+ in epoch 3 \(\S+ times the \S+ it started "
+                             r"from: it exploded\); training stopped and the weights of epoch 2"):
+        net.fit(X, y)
+    assert np.isfinite(net.history_[-1, "train_loss"])  # finite, yet caught
+    reference = small(BRNetRegressor, **{**settings, "max_epochs": 2}).fit(X, y)
+    np.testing.assert_array_equal(net.predict(X), reference.predict(X))
+    # An ordinary fit, whose loss only falls, is left alone.
+    assert small(BRNetRegressor, **settings).fit(X, y).stop_reason_ == "max_epochs"
+    # Continuing a fit, the reference is the earlier fit's loss: an explosion in the
+    # first epoch of the continuation is caught too.
+    net = small(BRNetRegressor, callbacks=[InflateWeights(7)], **settings).fit(X, y)
+    net.set_params(warm_start=True)
+    with pytest.raises(TrainingDivergedError, match="in epoch 7 .* it exploded"):
+        net.fit(X, y)
+
+
 def test_nan_loss_with_restore_warns_and_returns_a_usable_model(jarvis_rows):
     X, y = jarvis_rows
     net = small(BRNetRegressor, max_epochs=6, callbacks=[PoisonWeights(3)],

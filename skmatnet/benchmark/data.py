@@ -52,6 +52,10 @@ class BenchmarkData:
         Where the rows came from: ``{"dataset": name}`` or ``{"csv": path}``,
         the files with their sha256, and the row counts before and after
         deduplication and subsampling.
+    parts : ndarray of object, shape (n_samples,), or None
+        The published split of each row (``"train"``, ``"val"`` or
+        ``"test"``) where the dataset has one, else None. Only the
+        ``published`` protocol reads it.
     """
 
     name: str
@@ -61,6 +65,7 @@ class BenchmarkData:
     target: str
     units: str
     source: dict = field(default_factory=dict)
+    parts: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.y)
@@ -160,11 +165,15 @@ def load_benchmark_data(
     ):
         raise BenchmarkError(f"max_rows must be an int of at least 20, got {max_rows!r}")
     name = os.fspath(data)
+    parts = None
     if name in list_datasets():
         info = describe_dataset(name)
         # The loader's own deduplication (the same rule as for CSV files below).
-        formulas, y = load_dataset(name, return_X_y=True, dedupe=dedupe)
-        formulas = np.asarray(formulas, dtype=object)
+        frame = load_dataset(name, dedupe=dedupe)
+        formulas = frame["formula"].to_numpy(dtype=object)
+        y = frame["target"].to_numpy(dtype=np.float64)
+        if "split" in frame:
+            parts = frame["split"].to_numpy(dtype=object)
         source = {
             "dataset": name,
             "files": [{"path": f.path, "sha256": f.sha256, "url": f.url} for f in info.files],
@@ -191,6 +200,8 @@ def load_benchmark_data(
     finite = np.isfinite(y)
     n_missing = int(len(y) - finite.sum())
     formulas, y = formulas[finite], y[finite]
+    if parts is not None:
+        parts = parts[finite]
     try:
         X = element_fractions(formulas)
     except FormulaError as exc:
@@ -201,6 +212,8 @@ def load_benchmark_data(
     if max_rows is not None and max_rows < len(y):
         keep = np.sort(np.random.RandomState(seed).choice(len(y), size=max_rows, replace=False))
         formulas, y, X = formulas[keep], y[keep], X[keep]
+        if parts is not None:
+            parts = parts[keep]
     if len(y) < 20:
         raise BenchmarkError(f"{data}: only {len(y)} usable rows; a benchmark needs at least 20")
     source.update(
@@ -214,4 +227,5 @@ def load_benchmark_data(
     return BenchmarkData(
         name=name, formulas=formulas, y=np.asarray(y, dtype=np.float64),
         X=np.ascontiguousarray(X, dtype=np.float32), target=target, units=units, source=source,
+        parts=parts,
     )

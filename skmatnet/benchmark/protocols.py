@@ -12,6 +12,12 @@ Every model sees the same split, computed once before any model is trained.
     the 90 % (:class:`skmatnet.model_selection.ElementCountStratifiedKFold`):
     one model per fold, trained on the other folds and early-stopped (or
     selected) on its own fold.
+``published`` (:class:`PublishedProtocol`)
+    The dataset's own train/validation/test split (the ``split`` column of
+    :func:`skmatnet.load_dataset`), as the peers that published on it used
+    it: e.g. CrabNet's 70/15/15 split of ``oqmd_bandgap``. A dataset whose
+    split has no validation part gets one from its training part (10 %,
+    stratified on the number of elements, seeded); test rows stay untouched.
 
 A protocol turns the fitted models of one benchmark model (a :class:`FitOutcome`)
 into the rows of the results table, the columns of its predictions file and the
@@ -39,6 +45,7 @@ __all__ = [
     "BRNetProtocol",
     "FitOutcome",
     "Protocol",
+    "PublishedProtocol",
     "Split",
     "TatisProtocol",
     "get_protocol",
@@ -53,7 +60,7 @@ class Split:
     Attributes
     ----------
     protocol : str
-        ``"brnet"`` or ``"tatis"``.
+        ``"brnet"``, ``"tatis"`` or ``"published"``.
     train, val, test : ndarray of int
         Row indices (into :class:`BenchmarkData`). For ``tatis`` ``train`` is
         the 90 % that the folds divide and ``val`` is empty.
@@ -209,6 +216,41 @@ class BRNetProtocol(Protocol):
                 f"{len(split.test):,} (81:9:10, stratified on the number of elements)")
 
 
+class PublishedProtocol(BRNetProtocol):
+    """The dataset's published train/validation/test split."""
+
+    name = "published"
+    #: Share of the training part kept for validation when the split has none.
+    val_share = 0.1
+
+    def split(self, data, *, seed, n_folds=None):
+        if data.parts is None:
+            raise BenchmarkError(
+                f"{data.name} has no published split; use --protocol brnet or tatis"
+            )
+        parts = np.asarray(data.parts, dtype=object)
+        unknown = sorted(set(parts) - {"train", "val", "test"})
+        if unknown:
+            raise BenchmarkError(f"{data.name}: unknown split labels {unknown}")
+        train, val = np.flatnonzero(parts == "train"), np.flatnonzero(parts == "val")
+        test = np.flatnonzero(parts == "test")
+        if len(train) < 2 or len(test) < 1:
+            raise BenchmarkError(
+                f"{data.name}: the published split has {len(train)} training and {len(test)} "
+                "test rows; it needs both"
+            )
+        if len(val) == 0:
+            train, val, _ = train_val_test_split(
+                train, sizes=(1 - self.val_share, self.val_share, 0.0),
+                stratify=n_elements(data.X[train]), random_state=seed,
+            )
+        return Split(self.name, np.sort(train), np.sort(val), np.sort(test), seed=seed)
+
+    def describe(self, split):
+        return (f"train {len(split.train):,} / validation {len(split.val):,} / test "
+                f"{len(split.test):,} (the dataset's published split)")
+
+
 class TatisProtocol(Protocol):
     """90:10 train/test, then K-fold cross-validation of the 90 %."""
 
@@ -275,7 +317,9 @@ class TatisProtocol(Protocol):
                 "element-count-stratified CV)")
 
 
-_PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (BRNetProtocol(), TatisProtocol())}
+_PROTOCOLS: dict[str, Protocol] = {
+    p.name: p for p in (BRNetProtocol(), TatisProtocol(), PublishedProtocol())
+}
 #: The evaluation protocols :func:`make_split` knows.
 PROTOCOLS = tuple(_PROTOCOLS)
 
@@ -298,9 +342,10 @@ def make_split(
     Parameters
     ----------
     data : BenchmarkData
-    protocol : {"brnet", "tatis"}, default="brnet"
+    protocol : {"brnet", "tatis", "published"}, default="brnet"
     seed : int, default=1234567
-        Seed of the train/test split and of the fold shuffling.
+        Seed of the train/test split and of the fold shuffling (for
+        ``published``, of the validation part carved where the split has none).
     n_folds : int, default=10
         Folds of the ``tatis`` cross-validation (at least 2).
 

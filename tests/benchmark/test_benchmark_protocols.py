@@ -1,4 +1,4 @@
-"""The benchmark's protocols (skmatnet.benchmark.protocols): brnet and tatis splits on JARVIS."""
+"""The benchmark's protocols (skmatnet.benchmark.protocols): brnet, tatis and published splits."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from shared_data import needs_data
 
-from skmatnet.benchmark import BenchmarkError, make_split
+from skmatnet.benchmark import BenchmarkError, get_protocol, make_split
 from skmatnet.model_selection import n_elements
 
 pytestmark = needs_data
@@ -58,7 +58,7 @@ def test_tatis_split_folds_partition_the_training_part(jarvis):
 def test_protocols_are_objects_that_split_and_describe_themselves(jarvis):
     from skmatnet.benchmark import PROTOCOLS, get_protocol
 
-    assert PROTOCOLS == ("brnet", "tatis")
+    assert PROTOCOLS == ("brnet", "tatis", "published")
     brnet, tatis = get_protocol("brnet"), get_protocol("tatis")
     split = brnet.split(jarvis, seed=1234567, n_folds=None)
     np.testing.assert_array_equal(split.test, make_split(jarvis, "brnet").test)
@@ -68,3 +68,39 @@ def test_protocols_are_objects_that_split_and_describe_themselves(jarvis):
     assert "selection on the test data" in tatis.notes[0]
     with pytest.raises(BenchmarkError, match="unknown protocol 'kfold'"):
         get_protocol("kfold")
+
+
+def test_published_split_is_the_datasets_own_split_column():
+    from skmatnet.benchmark import load_benchmark_data
+    from skmatnet.datasets import load_dataset
+
+    data = load_benchmark_data("oqmd_bandgap", max_rows=3000)
+    split = make_split(data, "published")
+    # CrabNet's 70/15/15 file split, row for row (the subsample keeps each row's part).
+    for part, rows in (("train", split.train), ("val", split.val), ("test", split.test)):
+        assert set(data.parts[rows]) == {part}
+    assert len(split.train) + len(split.val) + len(split.test) == len(data)
+    frame = load_dataset("oqmd_bandgap")
+    test_formulas = set(frame.loc[frame["split"] == "test", "formula"])
+    assert set(data.formulas[split.test]) <= test_formulas
+    # The seed only matters where a validation part has to be carved: not here.
+    np.testing.assert_array_equal(make_split(data, "published", seed=1).val, split.val)
+    assert "published split" in get_protocol("published").describe(split)
+
+
+def test_published_split_without_validation_part_carves_it_from_training(jarvis):
+    split = make_split(jarvis, "published")
+    test = np.flatnonzero(jarvis.parts == "test")
+    np.testing.assert_array_equal(split.test, test)  # the published test rows, untouched
+    training = np.flatnonzero(jarvis.parts == "train")
+    np.testing.assert_array_equal(np.sort(np.concatenate([split.train, split.val])), training)
+    assert abs(len(split.val) / len(training) - 0.10) < 0.002
+    assert not np.array_equal(make_split(jarvis, "published", seed=1).val, split.val)
+
+
+def test_published_protocol_refuses_data_without_a_split():
+    from skmatnet.benchmark import load_benchmark_data
+
+    mp = load_benchmark_data("mp_formation_energy", max_rows=200)
+    with pytest.raises(BenchmarkError, match="mp_formation_energy has no published split"):
+        make_split(mp, "published")

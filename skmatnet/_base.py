@@ -1,0 +1,244 @@
+"""What every skmatnet estimator shares, whatever it predicts.
+
+:class:`MatNetBase` stores the parameters of the recommended recipe, validates
+them declaratively, builds the network from ``n_features_in_`` and
+``n_outputs_``, and runs the network over a feature matrix. The regressors
+(:mod:`skmatnet.estimators`) and the classifiers (:mod:`skmatnet.classifiers`)
+each add only how their targets are checked, the loss and what ``predict``
+returns; fitting, recipes, the fast data path and the device come from the
+mixins of :mod:`skmatnet._training`, :mod:`skmatnet._recipes`,
+:mod:`skmatnet._fast_path` and :mod:`skmatnet._device`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+import os
+from typing import ClassVar
+
+import numpy as np
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._device import DeviceMixin
+from ._fast_path import FastPathMixin
+from ._recipes import PAPER_RECIPE, RecipeMixin
+from ._training import TrainingMixin
+from ._validation import check_features
+from .callbacks import SCHEDULE_SHAPES
+
+__all__ = ["MatNetBase"]
+
+_PREDICT_BATCH_SIZE = 4096
+_POSITIVE_INT = Interval(numbers.Integral, 1, None, closed="left")
+_POSITIVE_REAL = Interval(numbers.Real, 0, None, closed="neither")
+#: Declarative checks of the estimator's own parameters (skorch's are not validated here).
+PARAMETER_CONSTRAINTS: dict[str, list] = {
+    "module": [type, torch.nn.Module],
+    "criterion": [callable],
+    "optimizer": [callable],
+    "lr": [_POSITIVE_REAL],
+    "max_epochs": [_POSITIVE_INT, None],
+    "batch_size": [_POSITIVE_INT],
+    "patience": [_POSITIVE_INT, None],
+    "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither"), None],
+    "lr_schedule": [StrOptions({*SCHEDULE_SHAPES, "plateau"}), dict, None],
+    "warmup": [Interval(numbers.Real, 0, 1, closed="left")],
+    "width": [_POSITIVE_REAL],
+    "bn_momentum": [Interval(numbers.Real, 0, 1, closed="right")],
+    "random_state": [Interval(numbers.Integral, None, None, closed="neither"), None],
+    "device": [str, torch.device],
+    "verbose": ["verbose"],
+    "max_time": [_POSITIVE_REAL, None],
+    "on_divergence": [StrOptions({"raise", "restore"})],
+    "checkpoint_dir": [str, os.PathLike, None],
+    "checkpoint_every": [_POSITIVE_INT],
+    "precision": [StrOptions({"float32", "tf32", "bf16"})],
+    "fast_path": ["boolean"],
+}
+
+
+
+
+class MatNetBase(TrainingMixin, RecipeMixin, FastPathMixin, DeviceMixin):
+    """The parameters, validation and network of every skmatnet estimator.
+
+    Concrete bases put a skorch ``NeuralNet`` subclass after it
+    (``MatNetRegressor(MatNetBase, NeuralNetRegressor)``) and implement
+    :meth:`_check_y`, which validates targets and says how many network outputs
+    they need.
+    """
+
+    def __init__(
+        self,
+        module,
+        *,
+        criterion,
+        optimizer=torch.optim.AdamW,
+        lr=4e-3,
+        max_epochs=None,
+        batch_size=256,
+        patience=None,
+        validation_fraction=0.1,
+        lr_schedule="cosine",
+        warmup=0.05,
+        width=0.5,
+        bn_momentum=0.1,
+        random_state=None,
+        device="auto",
+        verbose=0,
+        max_time=None,
+        on_divergence="raise",
+        checkpoint_dir=None,
+        checkpoint_every=10,
+        precision="float32",
+        fast_path=True,
+        **kwargs,
+    ):
+        kwargs.setdefault("iterator_train__shuffle", True)
+        kwargs.setdefault("iterator_valid__batch_size", _PREDICT_BATCH_SIZE)
+        super().__init__(
+            module,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=lr,
+            # Resolved per fit (see _epochs_for_fit), which always passes the epoch count.
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=None,
+            device=device,
+            verbose=verbose,
+            **kwargs,
+        )
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.lr_schedule = lr_schedule
+        self.warmup = warmup
+        self.width = width
+        self.bn_momentum = bn_momentum
+        self.random_state = random_state
+        self.max_time = max_time
+        self.on_divergence = on_divergence
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
+        self.precision = precision
+        self.fast_path = fast_path
+
+    # -- parameters
+
+    @property
+    def _parameter_constraints(self) -> dict:
+        # skorch's own and the prefixed (module__*, iterator_*) parameters are passed on
+        # to torch and skorch, which check them.
+        names = self.get_params(deep=False)
+        return {**dict.fromkeys(names, "no_validation"), **PARAMETER_CONSTRAINTS,
+                **self._kind_constraints}
+
+    #: Constraints of the parameters a kind of estimator adds (e.g. ``class_weight``).
+    _kind_constraints: ClassVar[dict] = {}
+
+    def get_params(self, deep=True, **kwargs):
+        params = super().get_params(deep=deep, **kwargs)
+        params["device"] = self.__dict__.get("device")
+        params.pop("train_split", None)
+        return params
+
+    def set_params(self, **params):
+        # skorch refuses iterator/dataset settings on an initialized net ("Something went
+        # wrong"), although they need no re-initialization: they are read at each use.
+        passive = {key: params.pop(key) for key in list(params)
+                   if key.split("__", 1)[0] in ("iterator_train", "iterator_valid", "dataset")
+                   and "__" in key}
+        for key, value in passive.items():
+            setattr(self, key, value)
+            self._params_to_validate.add(key)
+        return super().set_params(**params) if params else self
+
+    def _get_param_names(self):
+        # skorch keeps private bookkeeping (_params_to_validate) in __dict__ too.
+        return [
+            name for name in super()._get_param_names()
+            if name != "train_split" and not name.startswith("_")
+        ]
+
+    # -- sklearn metadata
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+    #: Tiny network settings that keep each estimator's structure (see _get_test_params).
+    _test_module_params: ClassVar[dict] = {}
+
+    @classmethod
+    def _get_test_params(cls) -> dict:
+        """Small, fast settings for the test suite (sktime-style).
+
+        The paper recipe, shortened: its constant rate keeps a fit of k epochs equal to
+        the first k epochs of a longer one, which the fault-handling tests rely on; the
+        schedules have tests of their own.
+        """
+        params = {**PAPER_RECIPE, "patience": cls._paper_patience, "max_epochs": 20,
+                  "batch_size": 16, "random_state": 0, "lr": 3e-3, "device": "cpu"}
+        params.update({f"module__{k}": v for k, v in cls._test_module_params.items()})
+        return params
+
+    # -- validation
+
+    def _validate_training_data(self, X, y, *, reset: bool):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None"
+            )
+        # Errors name the bad rows, columns and values (see skmatnet._validation).
+        X = check_features(self, X, reset=reset)
+        return X, self._check_y(y, n_samples=len(X), name="y", X_name="X", reset=reset)
+
+    def _validation_data(self, X_val, y_val):
+        if (X_val is None) != (y_val is None):
+            raise ValueError("X_val and y_val must be given together")
+        if X_val is None:
+            return None
+        X_val = check_features(self, X_val, name="X_val", reset=False)
+        return X_val, self._check_y(y_val, n_samples=len(X_val), name="y_val", X_name="X_val",
+                                    reset=False)
+
+    def _check_y(self, y, *, n_samples: int, name: str, X_name: str, reset: bool) -> np.ndarray:
+        """Validated training targets as the loss reads them; sets ``n_outputs_`` when
+        ``reset`` (the first fit), else checks ``y`` against the fitted model."""
+        raise NotImplementedError
+
+    def __sklearn_is_fitted__(self):
+        return bool(getattr(self, "initialized_", False)) and hasattr(self, "n_outputs_")
+
+    # -- the network and the callbacks of a fit
+
+    def initialize_module(self):
+        kwargs = self.get_params_for("module")
+        if isinstance(self.module, torch.nn.Module) and not kwargs:
+            self.module_ = self.module
+            return self
+        kwargs.setdefault("n_features", self.n_features_in_)
+        kwargs.setdefault("n_outputs", self.n_outputs_)
+        if self.width != 1.0:
+            kwargs.setdefault("width_multiplier", self.width)
+        if "bn_momentum" in inspect.signature(self.module).parameters:
+            kwargs.setdefault("bn_momentum", self.bn_momentum)  # networks with batch norm
+        self.module_ = self.initialized_instance(self.module, kwargs)
+        return self
+
+    # -- prediction
+
+    def _network_output(self, X) -> np.ndarray:
+        """The network's raw output for ``X`` (validated), as float64 of shape (n, n_outputs)."""
+        check_is_fitted(self)
+        X = check_features(self, X, reset=False)
+        # Batches stay on the device and are copied to the host once, at the end.
+        with self._matmul_precision():
+            output = self.forward(X, training=False, device=self.device)
+        # The network computes in float32; results are float64, as scikit-learn's are.
+        return output.cpu().numpy().astype(np.float64)

@@ -1,0 +1,286 @@
+"""scikit-learn classifiers over the networks of :mod:`skmatnet.nets`, built on skorch.
+
+:class:`MatNetClassifier` adds to :class:`skmatnet._base.MatNetBase` (the
+parameters, the training recipe, fitting and its guards, shared with the
+regressors) what classification needs: labels of any type encoded to
+``classes_``, one network output per class, cross-entropy with optional class
+weights, a validation split stratified on the labels, and
+``predict_proba`` / ``decision_function``. Each concrete classifier only names
+its network; its paper patience and test settings are its regressor's.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import torch
+from scipy.special import softmax
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from skorch import NeuralNet, NeuralNetClassifier
+from skorch.dataset import ValidSplit
+
+from . import nets
+from ._base import MatNetBase
+from ._estimator_docs import document_estimator, with_shared_sections
+from ._registry import estimator_names
+from ._validation import check_labels
+from .estimators import (
+    BNetRegressor,
+    BRNetRegressor,
+    ElemNetRegressor,
+    FCMnRRegressor,
+    FCUNetRegressor,
+    IRNetRegressor,
+)
+
+__all__ = ["MatNetClassifier", *estimator_names("classifier")]
+
+
+def _plain(label):
+    """A label as Python prints it (``'metal'``, not ``np.str_('metal')``)."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
+class MatNetClassifier(MatNetBase, NeuralNetClassifier):
+    """Base class of the skmatnet classifiers: a skorch ``NeuralNetClassifier``
+    with scikit-learn input validation and the regressors' training recipe.
+
+    The network gets one output per class (two for a binary task) and is
+    trained with cross-entropy; ``predict_proba`` is the softmax of those
+    outputs. Labels may be strings, integers or booleans. Everything else (the
+    recommended recipe, ``from_recipe("paper")``, early stopping on the
+    validation loss, ``max_time``, checkpoints, Ctrl-C, the device) is the
+    regressors'.
+    """
+
+    _kind_constraints: ClassVar[dict] = {
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "classes": ["array-like", None],
+    }
+
+    def __init__(self, module, *, criterion=torch.nn.CrossEntropyLoss, class_weight=None,
+                 classes=None, **kwargs):
+        super().__init__(module, criterion=criterion, **kwargs)
+        self.class_weight = class_weight
+        self.classes = classes
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        document_estimator(cls, MatNetClassifier.__init__, MatNetBase.__init__, "classifier")
+
+    @property
+    def _default_callbacks(self):
+        # skorch's classifier adds a validation-accuracy scorer that predicts the
+        # validation set once more every epoch; the loss (log-loss) is what is monitored.
+        return NeuralNet._default_callbacks.fget(self)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = False
+        tags.target_tags.single_output = True
+        return tags
+
+    # -- labels
+
+    @property
+    def classes_(self):
+        try:
+            return self._label_encoder_.classes_
+        except AttributeError:
+            raise AttributeError(
+                f"{type(self).__name__} is not fitted yet and has no classes_"
+            ) from None
+
+    def _check_y(self, y, *, n_samples, name, X_name, reset):
+        labels = check_labels(y, n_samples=n_samples, name=name, X_name=X_name)
+        if reset:
+            known = labels if self.classes is None else np.asarray(self.classes)
+            encoder = LabelEncoder().fit(known)
+            if len(encoder.classes_) < 2:
+                raise ValueError(
+                    f"{name} has one class only ({_plain(encoder.classes_[0])!r}); a classifier "
+                    "needs at least two"
+                )
+            self._label_encoder_ = encoder
+            self.n_outputs_ = len(encoder.classes_)
+            self._class_weights_ = self._weights_of(labels)
+        return self._encode(labels, name)
+
+    def _encode(self, labels: np.ndarray, name: str) -> np.ndarray:
+        """Label positions in ``classes_``; a label the model does not know is named."""
+        classes = self.classes_
+        try:
+            codes = np.minimum(np.searchsorted(classes, labels), len(classes) - 1)
+            unknown = classes[codes] != labels
+        except TypeError:  # labels of another type than the classes (str vs int)
+            codes, unknown = np.zeros(len(labels), dtype=np.int64), np.ones(len(labels), bool)
+        if unknown.any():
+            rows = np.flatnonzero(unknown)
+            shown = ", ".join(f"row {r}: {_plain(labels[r])!r}" for r in rows[:5])
+            more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+            raise ValueError(
+                f"{name} has labels the model was not fitted with ({shown}{more}); its "
+                f"classes are {[_plain(c) for c in classes]}. Pass classes=[...] to declare "
+                "every label."
+            )
+        return codes.astype(np.int64)
+
+    def _weights_of(self, labels: np.ndarray):
+        """Per-class loss weights, in ``classes_`` order, from ``class_weight``."""
+        if self.class_weight is None:
+            return None
+        classes = self.classes_
+        if self.class_weight == "balanced":
+            present = np.unique(labels)
+            weights = np.ones(len(classes))
+            weights[np.searchsorted(classes, present)] = compute_class_weight(
+                "balanced", classes=present, y=labels)
+            return weights
+        unknown = [label for label in self.class_weight if label not in set(classes)]
+        if unknown:
+            raise ValueError(
+                f"class_weight names labels that y does not hold: {unknown}; the classes are "
+                f"{[_plain(c) for c in classes]}"
+            )
+        return np.array([float(self.class_weight.get(c, 1.0)) for c in classes])
+
+    def initialize_criterion(self):
+        weights = getattr(self, "_class_weights_", None)
+        kwargs = self.get_params_for("criterion")
+        if weights is not None and "weight" not in kwargs:
+            kwargs["weight"] = torch.as_tensor(weights, dtype=torch.float32)
+        self.criterion_ = self.initialized_instance(self.criterion, kwargs)
+        return self
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        fit = getattr(self, "_fit_", None)
+        if fit is None or fit.validation is not None or self.validation_fraction is None \
+                or not self._can_stratify(y):
+            return super().get_split_datasets(X, y, **fit_params)
+        # The held-out part keeps the class shares of the training labels.
+        seed = getattr(self, "_split_seed_", self.random_state)
+        split = ValidSplit(self.validation_fraction, stratified=True, random_state=seed)
+        return split(self.get_dataset(X, y), y)
+
+    def _can_stratify(self, y) -> bool:
+        # A stratified split needs two rows of every class and one validation row per class.
+        counts = np.bincount(np.asarray(y), minlength=self.n_outputs_)
+        n_val = int(np.ceil(self.validation_fraction * len(y)))
+        return counts.min() >= 2 and n_val >= len(counts) and len(y) - n_val >= len(counts)
+
+    # -- prediction
+
+    def decision_function(self, X):
+        """The network's class scores (logits) for ``X``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) for two classes (the score of
+        ``classes_[1]`` minus that of ``classes_[0]``), else (n_samples, n_classes)
+        """
+        scores = self._network_output(X)
+        return scores[:, 1] - scores[:, 0] if scores.shape[1] == 2 else scores
+
+    def predict_proba(self, X):
+        """Class probabilities for ``X``: the softmax of the network's outputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes), float64
+            Columns follow ``classes_``; each row sums to 1.
+        """
+        return softmax(self._network_output(X), axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithms of :meth:`predict_proba`, computed stably."""
+        scores = self._network_output(X)
+        return scores - np.logaddexp.reduce(scores, axis=1, keepdims=True)
+
+    def predict(self, X):
+        """The most probable class of each row of ``X``, as a label of ``classes_``."""
+        scores = self._network_output(X)  # first: an unfitted model raises NotFittedError
+        return self.classes_[np.argmax(scores, axis=1)]
+
+
+class ElemNetClassifier(MatNetClassifier):
+    """ElemNet (Jha et al., Sci. Rep. 2018) as a classifier: one output per class.
+
+    See :class:`ElemNetRegressor` for the network and its paper recipe.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skmatnet import ElementFractionTransformer, ElemNetClassifier
+    >>> model = make_pipeline(ElementFractionTransformer(), ElemNetClassifier(max_time=120))
+    """
+
+    _paper_patience = ElemNetRegressor._paper_patience
+    _test_module_params = ElemNetRegressor._test_module_params
+
+    def __init__(self, module=nets.ElemNet, **kwargs):
+        super().__init__(module, **kwargs)
+
+
+class IRNetClassifier(MatNetClassifier):
+    """IRNet (Jha et al., KDD 2019) as a classifier. See :class:`IRNetRegressor`."""
+
+    _paper_patience = IRNetRegressor._paper_patience
+    _test_module_params = IRNetRegressor._test_module_params
+
+    def __init__(self, module=nets.IRNet, **kwargs):
+        super().__init__(module, **kwargs)
+
+
+class BNetClassifier(MatNetClassifier):
+    """BNet (Gupta et al., SDM 2022) as a classifier. See :class:`BNetRegressor`."""
+
+    _paper_patience = BNetRegressor._paper_patience
+    _test_module_params = BNetRegressor._test_module_params
+
+    def __init__(self, module=nets.BNet, **kwargs):
+        super().__init__(module, **kwargs)
+
+
+class BRNetClassifier(MatNetClassifier):
+    """BRNet (Gupta et al., SDM 2022) as a classifier, as its paper suggests: a softmax
+    over one output per class and cross-entropy. See :class:`BRNetRegressor`.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skmatnet import ElementFractionTransformer, BRNetClassifier
+    >>> model = make_pipeline(ElementFractionTransformer(),
+    ...                       BRNetClassifier(max_time=150, class_weight="balanced"))
+    """
+
+    _paper_patience = BRNetRegressor._paper_patience
+    _test_module_params = BRNetRegressor._test_module_params
+
+    def __init__(self, module=nets.BRNet, **kwargs):
+        super().__init__(module, **kwargs)
+
+
+class FCMnRClassifier(MatNetClassifier):
+    """FCMnR (Tatis et al., IEEE Big Data 2021) as a classifier. See :class:`FCMnRRegressor`."""
+
+    _paper_patience = FCMnRRegressor._paper_patience
+    _test_module_params = FCMnRRegressor._test_module_params
+
+    def __init__(self, module=nets.FCMnR, **kwargs):
+        super().__init__(module, **kwargs)
+
+
+class FCUNetClassifier(MatNetClassifier):
+    """FCUNet (Tatis et al., IEEE Big Data 2021) as a classifier. See :class:`FCUNetRegressor`."""
+
+    _paper_patience = FCUNetRegressor._paper_patience
+    _test_module_params = FCUNetRegressor._test_module_params
+
+    def __init__(self, module=nets.FCUNet, **kwargs):
+        super().__init__(module, **kwargs)
+
+
+MatNetClassifier.__doc__ = with_shared_sections(MatNetClassifier.__doc__, "classifier")

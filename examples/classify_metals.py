@@ -51,7 +51,8 @@ def main() -> None:
               f"F1(non-metal) {f1_score(truth, predicted, pos_label='non-metal'):.4f}  "
               f"log-loss {log_loss(truth, proba, labels=fitted.classes_):.4f}")
     probe = ["NaCl", "Cu3Au", "GaAs"]
-    chances = ", ".join(f"{f} {p:.3f}" for f, p in zip(probe, model.predict_proba(probe)[:, 1]))
+    p_nonmetal = model.predict_proba(probe)[:, 1]
+    chances = ", ".join(f"{f} {p:.3f}" for f, p in zip(probe, p_nonmetal, strict=True))
     print(f"classes: {', '.join(model.classes_)}; P(non-metal): {chances}")
 
 

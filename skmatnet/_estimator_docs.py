@@ -86,9 +86,10 @@ max_time : float or None, default=None
 on_divergence : {"raise", "restore"}, default="raise"
     When the training or validation loss becomes NaN or infinite, or the
     training loss explodes (over 1000 times the loss the fit started from:
-    a rate too high for the data), training stops and the last good weights (the best epoch's, with early stopping)
-    are restored. ``"raise"`` then raises :class:`TrainingDivergedError`;
-    ``"restore"`` only warns and returns the restored model.
+    a rate too high for the data), training stops and the last good weights
+    (the best epoch's, with early stopping) are restored. ``"raise"`` then
+    raises :class:`TrainingDivergedError`; ``"restore"`` only warns and
+    returns the restored model.
 checkpoint_dir : str, path or None, default=None
     Directory for checkpoints: ``last.pt`` (everything needed to resume,
     optimizer and random states included) every ``checkpoint_every``

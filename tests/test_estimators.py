@@ -31,6 +31,7 @@ from skmatnet import (
 )
 from skmatnet import nets as nets_module
 
+
 @parametrize_with_checks(
     [small(cls) for cls in ESTIMATORS],
     expected_failed_checks=lambda est: EXPECTED_FAILURES,

@@ -150,7 +150,8 @@ def test_time_budget_anneals_to_the_floor(jarvis_rows):
     rates = np.array(log.rates)
     assert net.stop_reason_ == "max_time"
     assert net.n_epochs_ > 3  # the epoch count came from the budget, not a fixed number
-    assert rates[0] == pytest.approx(2e-3)
+    # The first batch starts a few milliseconds into the budget: its rate is a hair below lr.
+    assert rates[0] == pytest.approx(2e-3, rel=1e-3)
     assert np.all(np.diff(rates) <= 0)
     # the last epoch ends once the budget is spent: its rates reach (or nearly) zero
     assert rates[-1] <= 0.02 * 2e-3

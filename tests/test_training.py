@@ -147,7 +147,7 @@ def test_a_finite_exploding_loss_is_divergence_too(jarvis_rows):
     # first epoch of the continuation is caught too.
     net = small(BRNetRegressor, callbacks=[InflateWeights(7)], **settings).fit(X, y)
     net.set_params(warm_start=True)
-    with pytest.raises(TrainingDivergedError, match="in epoch 7 .* it exploded"):
+    with pytest.raises(TrainingDivergedError, match=r"in epoch 7 .* it exploded"):
         net.fit(X, y)
 
 

@@ -368,7 +368,8 @@ def run_benchmark(data: str | os.PathLike, **options: Any) -> BenchmarkResult:
         ``automl, tradml, elemnet, irnet, bnet, brnet``.
     protocol : {"brnet", "tatis", "published"}, default="brnet"
         ``published``: the dataset's own train/validation/test split (where
-        it has no validation part, 10 % of its training part). ``brnet``: 81:9:10 split stratified on the element count; networks
+        it has no validation part, 10 % of its training part). ``brnet``:
+        81:9:10 split stratified on the element count; networks
         early-stop on the 9 %, baselines select hyperparameters on it; test MAE
         on the 10 %. ``tatis``: 90:10 split, then ``n_folds``-fold CV on the
         90 %: one model per fold (trained on the other folds, early-stopped on

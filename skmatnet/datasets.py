@@ -698,6 +698,12 @@ def dataset_paths(
         A directory to look in first; see :func:`load_dataset`.
     download : bool, default=True
         Whether to download files found nowhere locally into the cache.
+    target : {None, "is_metal"}, default=None
+        ``None``: the dataset's property. ``"is_metal"`` (band-gap datasets
+        only): a boolean label, ``True`` where the band gap is 0, for
+        classification. Deduplication runs on the band gap first, so with
+        ``dedupe="min"`` a composition is a metal when any of its structures
+        in the dataset is one.
 
     Returns
     -------
@@ -828,6 +834,7 @@ def load_dataset(
     return_X_y: bool = False,
     dedupe: str | None = "min",
     download: bool = True,
+    target: str | None = None,
 ) -> pd.DataFrame | tuple[pd.Series, np.ndarray]:
     """Load a materials-property dataset as formulas and targets.
 
@@ -857,11 +864,18 @@ def load_dataset(
         - ``None``: keep every row as published; formulas are then not parsed.
     download : bool, default=True
         Whether to download files found nowhere locally into the cache.
+    target : {None, "is_metal"}, default=None
+        ``None``: the dataset's property. ``"is_metal"`` (band-gap datasets
+        only): a boolean label, ``True`` where the band gap is 0, for
+        classification. Deduplication runs on the band gap first, so with
+        ``dedupe="min"`` a composition is a metal when any of its structures
+        in the dataset is one.
 
     Returns
     -------
     data : DataFrame
-        Columns ``formula`` (str), ``target`` (float64) and, for datasets with
+        Columns ``formula`` (str), ``target`` (float64; bool for
+        ``target="is_metal"``) and, for datasets with
         a published split, ``split`` (categorical; categories in file order,
         e.g. ``["train", "test"]``). Rows keep the source order (the files'
         rows one after the other, e.g. train then test); the index is a fresh
@@ -872,7 +886,8 @@ def load_dataset(
     Raises
     ------
     ValueError
-        If ``name`` or ``dedupe`` is not valid.
+        If ``name`` or ``dedupe`` is not valid, or ``target`` is not one the
+        dataset offers.
     ChecksumError
         If a file in ``data_home`` or ``SKMATNET_DATA`` does not have the
         published sha256 (a corrupt copy in the cache is deleted and
@@ -905,6 +920,13 @@ def load_dataset(
     info = describe_dataset(name)
     if dedupe not in (None, "min", "mean"):
         raise ValueError(f"dedupe must be 'min', 'mean' or None, got {dedupe!r}")
+    if target is not None and (target != "is_metal" or "band gap" not in info.target):
+        gaps = [n for n in list_datasets() if "band gap" in describe_dataset(n).target]
+        raise ValueError(
+            f"target must be None or 'is_metal' (band-gap datasets: {', '.join(gaps)}), got "
+            f"{target!r} for {name!r}"
+        )
+    is_metal = target == "is_metal"  # (the name target is reused below)
     paths = dataset_paths(name, data_home=data_home, download=download)
 
     frames = []
@@ -931,6 +953,9 @@ def load_dataset(
         data = data.iloc[keep].reset_index(drop=True)
         data["target"] = target
 
+    if is_metal:
+        data["target"] = data["target"].to_numpy() <= 0
     if return_X_y:
-        return data["formula"], data["target"].to_numpy(dtype=np.float64)
+        dtype = bool if is_metal else np.float64
+        return data["formula"], data["target"].to_numpy(dtype=dtype)
     return data

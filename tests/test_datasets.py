@@ -280,6 +280,23 @@ def test_return_X_y():
     np.testing.assert_array_equal(target, frame["target"].to_numpy())
 
 
+@needs_data
+def test_is_metal_labels_band_gap_datasets():
+    gap = load_dataset("jarvis_optb88vdw_bandgap", data_home=SHARED)
+    metal = load_dataset("jarvis_optb88vdw_bandgap", data_home=SHARED, target="is_metal")
+    assert metal["target"].dtype == bool and metal["formula"].equals(gap["formula"])
+    np.testing.assert_array_equal(metal["target"], gap["target"].to_numpy() == 0)
+    assert abs(metal["target"].mean() - 0.713) < 0.001  # 71% of the compositions
+    _, y = load_dataset("oqmd_bandgap", data_home=SHARED, target="is_metal",
+                        return_X_y=True)
+    assert y.dtype == bool and len(y) == 341_608 and 0.9 < y.mean() < 0.95
+    with pytest.raises(ValueError, match=r"target must be None or 'is_metal' \(band-gap "
+                                         r"datasets: jarvis_optb88vdw_bandgap, oqmd_bandgap\)"):
+        load_dataset("mp_formation_energy", data_home=SHARED, target="is_metal")
+    with pytest.raises(ValueError, match="got 'gap'"):
+        load_dataset("oqmd_bandgap", data_home=SHARED, target="gap")
+
+
 # ---------------------------------------------------------------------------
 # Resolution order, read-only directories
 # ---------------------------------------------------------------------------

@@ -94,10 +94,41 @@ class MatNetClassifier(MatNetBase, NeuralNetClassifier):
                 f"{type(self).__name__} is not fitted yet and has no classes_"
             ) from None
 
+    def partial_fit(self, X, y, classes=None, X_val=None, y_val=None, **fit_params):
+        """Continue training for ``max_epochs`` more epochs (initialising if needed).
+
+        Parameters
+        ----------
+        X, y, X_val, y_val
+            As in :meth:`fit`.
+        classes : array-like or None
+            Every label the model will see, for the first call when its ``y`` lacks
+            some (as scikit-learn's incremental classifiers take it); later calls
+            must not change it. ``None``: the ``classes`` parameter, else the labels
+            of the first ``y``.
+        **fit_params
+            Passed to the module's ``forward``.
+
+        Returns
+        -------
+        self
+        """
+        if classes is not None and getattr(self, "initialized_", False) and not np.array_equal(
+                np.unique(np.asarray(classes)), self.classes_):
+            raise ValueError(f"classes={list(classes)!r} differs from the classes of the "
+                             f"fitted model, {[_plain(c) for c in self.classes_]}")
+        self._partial_fit_classes = classes
+        try:
+            return super().partial_fit(X, y, X_val=X_val, y_val=y_val, **fit_params)
+        finally:
+            del self._partial_fit_classes
+
     def _check_y(self, y, *, n_samples, name, X_name, reset):
         labels = check_labels(y, n_samples=n_samples, name=name, X_name=X_name)
         if reset:
-            known = labels if self.classes is None else np.asarray(self.classes)
+            declared = getattr(self, "_partial_fit_classes", None)
+            declared = self.classes if declared is None else declared
+            known = labels if declared is None else np.asarray(declared)
             encoder = LabelEncoder().fit(known)
             if len(encoder.classes_) < 2:
                 raise ValueError(

@@ -197,6 +197,13 @@ def test_bad_labels_are_named(metals_small):
     declared = small(BRNetClassifier, max_epochs=1, classes=["metal", "non-metal", "semimetal"])
     declared.fit(X, labels).partial_fit(X, unseen)
     assert declared.predict_proba(X).shape == (60, 3)
+    # ... or in the first partial_fit, as scikit-learn's incremental classifiers take it.
+    chunked = small(BRNetClassifier, max_epochs=1)
+    chunked.partial_fit(X, labels, classes=["metal", "non-metal", "semimetal"])
+    assert list(chunked.classes_) == ["metal", "non-metal", "semimetal"]
+    chunked.partial_fit(X, unseen)
+    with pytest.raises(ValueError, match="differs from the classes of the fitted model"):
+        chunked.partial_fit(X, labels, classes=["metal", "non-metal"])
 
 
 # ---------------------------------------------------------------------------

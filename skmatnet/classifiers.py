@@ -143,11 +143,7 @@ class MatNetClassifier(MatNetBase, NeuralNetClassifier):
     def _encode(self, labels: np.ndarray, name: str) -> np.ndarray:
         """Label positions in ``classes_``; a label the model does not know is named."""
         classes = self.classes_
-        try:
-            codes = np.minimum(np.searchsorted(classes, labels), len(classes) - 1)
-            unknown = classes[codes] != labels
-        except TypeError:  # labels of another type than the classes (str vs int)
-            codes, unknown = np.zeros(len(labels), dtype=np.int64), np.ones(len(labels), bool)
+        unknown = ~np.isin(labels, classes)  # labels of another type never match
         if unknown.any():
             rows = np.flatnonzero(unknown)
             shown = ", ".join(f"row {r}: {_plain(labels[r])!r}" for r in rows[:5])
@@ -157,7 +153,7 @@ class MatNetClassifier(MatNetBase, NeuralNetClassifier):
                 f"classes are {[_plain(c) for c in classes]}. Pass classes=[...] to declare "
                 "every label."
             )
-        return codes.astype(np.int64)
+        return self._label_encoder_.transform(labels).astype(np.int64)
 
     def _weights_of(self, labels: np.ndarray):
         """Per-class loss weights, in ``classes_`` order, from ``class_weight``."""

@@ -698,12 +698,6 @@ def dataset_paths(
         A directory to look in first; see :func:`load_dataset`.
     download : bool, default=True
         Whether to download files found nowhere locally into the cache.
-    target : {None, "is_metal"}, default=None
-        ``None``: the dataset's property. ``"is_metal"`` (band-gap datasets
-        only): a boolean label, ``True`` where the band gap is 0, for
-        classification. Deduplication runs on the band gap first, so with
-        ``dedupe="min"`` a composition is a metal when any of its structures
-        in the dataset is one.
 
     Returns
     -------

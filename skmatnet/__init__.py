@@ -24,6 +24,7 @@ _LAZY = {
     "MatNetRegressor": "estimators",
     "MatNetClassifier": "classifiers",
     **{name: estimator_module(name) for name in estimator_names()},
+    "MatNetEnsembleRegressor": "ensemble",
     "ModelFileError": "persistence",
     "load_model": "persistence",
     "save_model": "persistence",

@@ -19,11 +19,12 @@ from typing import ClassVar
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._device import DeviceMixin
 from ._fast_path import FastPathMixin
+from ._pretrained import PretrainedMixin
 from ._recipes import PAPER_RECIPE, RecipeMixin
 from ._training import TrainingMixin
 from ._validation import check_features
@@ -57,12 +58,15 @@ PARAMETER_CONSTRAINTS: dict[str, list] = {
     "checkpoint_every": [_POSITIVE_INT],
     "precision": [StrOptions({"float32", "tf32", "bf16"})],
     "fast_path": ["boolean"],
+    "init_from": [str, os.PathLike, HasMethods(["predict"]), None],
+    "freeze_layers": [Interval(numbers.Integral, 0, None, closed="left")],
+    "reset_output": ["boolean"],
 }
 
 
 
 
-class MatNetBase(TrainingMixin, RecipeMixin, FastPathMixin, DeviceMixin):
+class MatNetBase(TrainingMixin, RecipeMixin, FastPathMixin, DeviceMixin, PretrainedMixin):
     """The parameters, validation and network of every skmatnet estimator.
 
     Concrete bases put a skorch ``NeuralNet`` subclass after it
@@ -95,6 +99,9 @@ class MatNetBase(TrainingMixin, RecipeMixin, FastPathMixin, DeviceMixin):
         checkpoint_every=10,
         precision="float32",
         fast_path=True,
+        init_from=None,
+        freeze_layers=0,
+        reset_output=False,
         **kwargs,
     ):
         kwargs.setdefault("iterator_train__shuffle", True)
@@ -125,6 +132,9 @@ class MatNetBase(TrainingMixin, RecipeMixin, FastPathMixin, DeviceMixin):
         self.checkpoint_every = checkpoint_every
         self.precision = precision
         self.fast_path = fast_path
+        self.init_from = init_from
+        self.freeze_layers = freeze_layers
+        self.reset_output = reset_output
 
     # -- parameters
 
@@ -229,6 +239,11 @@ class MatNetBase(TrainingMixin, RecipeMixin, FastPathMixin, DeviceMixin):
         if "bn_momentum" in inspect.signature(self.module).parameters:
             kwargs.setdefault("bn_momentum", self.bn_momentum)  # networks with batch norm
         self.module_ = self.initialized_instance(self.module, kwargs)
+        if self.init_from is not None and self._in_fit():
+            # only when training starts: a loaded model holds its own weights already
+            self._load_pretrained()
+        elif self.freeze_layers and self._in_fit():
+            raise ValueError("freeze_layers freezes pretrained layers: it needs init_from")
         return self
 
     # -- prediction

@@ -108,6 +108,24 @@ fast_path : bool, default=True
     batches from them and read the loss once per epoch instead of once per
     batch. ``False`` uses skorch's standard DataLoader and per-batch
     logging; for the same seed both give the same model.
+init_from : str, path-like, fitted estimator or None, default=None
+    Fine-tuning: start every fit from the weights of a pretrained model of
+    the same network, the path of a file written by
+    :func:`~skmatnet.save_model` (what ``clone``, ``GridSearchCV`` and
+    ``cross_val_score`` keep) or a fitted estimator or ``Pipeline`` ending in
+    one. Its network class, input width and layer shapes (``width``,
+    ``module__*``) must match; a mismatch is an error naming the layer. The
+    output layer is copied where its shape matches, else trained afresh (a
+    classifier from a regressor, another number of targets). The rate and
+    schedule are this estimator's own: fine-tune at a lower ``lr``.
+freeze_layers : int, default=0
+    With ``init_from``: the number of leading layers (each linear layer with
+    its normalisation, in forward order) whose weights and batch-norm
+    statistics stay as pretrained.
+reset_output : bool, default=False
+    With ``init_from``: train the output layer from a fresh initialisation
+    even where the pretrained one has the right shape (a new property with
+    one target).
 {kind_parameters}**kwargs
     Any other skorch ``NeuralNet`` parameter, e.g. ``module__*``,
     ``optimizer__*``, ``callbacks``, ``iterator_train__*``, ``warm_start``.

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils._param_validation import validate_parameter_constraints
 from skorch import NeuralNet
+from skorch.callbacks import LRScheduler
 from skorch.dataset import ValidSplit
 
 from .callbacks.checkpoint import Checkpointer, data_fingerprint, load_checkpoint
@@ -167,15 +168,49 @@ class TrainingMixin:
                 if resume:
                     self._split_seed_ = fit.resume_from["split_seed"]
                 fit.split_seed = getattr(self, "_split_seed_", None)
+                started = []
                 if restart or resume:
                     self.initialize()
+                else:
+                    started = self._continue_training(fresh_schedules=reset)
                 try:
                     NeuralNet.partial_fit(self, X, y, **dict(fit_params, epochs=epochs))
                 finally:
                     self._save_rng()
+                    for callback in started:
+                        del callback.last_epoch
         finally:
             self._fit_ = None
         return self._finish_fit(fit)
+
+    def _continue_training(self, fresh_schedules: bool) -> list:
+        """Prepare a warm-start ``fit`` or a later ``partial_fit`` to use today's settings.
+
+        skorch keeps the callbacks built at the first fit (``set_params(callbacks=...)``
+        is applied only at the next ``initialize``), and torch keeps each parameter
+        group's ``initial_lr`` from the first scheduler, which every later scheduler
+        starts from. A continuation would then run the old callbacks at the old rate:
+        a fine-tuning schedule at a tenth of the rate would start at the full one. So
+        the callbacks are built again for each continuation.
+
+        A warm-start ``fit`` is a new training run on the current weights
+        (``fresh_schedules``): its rate starts at ``lr`` and a torch scheduler
+        (skorch ``LRScheduler``) starts its schedule at this fit's first epoch,
+        where skorch would place it at the epoch count of the whole history.
+        ``partial_fit`` continues: the optimizer keeps its rates and skorch's
+        schedulers their count (torch's chained schedules need both). Returns the
+        schedulers whose start was set, to undo after the fit.
+        """
+        self.initialize_callbacks()
+        started = []
+        if fresh_schedules:
+            for group in self.optimizer_.param_groups:
+                group["initial_lr"] = group["lr"] = self.lr
+            for _, callback in self.callbacks_:
+                if isinstance(callback, LRScheduler) and "last_epoch" not in vars(callback):
+                    callback.last_epoch = -1  # read by skorch as a scheduler argument
+                    started.append(callback)
+        return started
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         try:
@@ -223,7 +258,7 @@ class TrainingMixin:
     def _report_divergence(self) -> None:
         name, epoch, value, detail = dict(self.callbacks_)["divergence_guard"].diverged_
         kept = (f"the weights of epoch {self.kept_epoch_} were restored"
-                if self.kept_epoch_ is not None else "no epoch finished with a finite loss")
+                if self.kept_epoch_ is not None else "no epoch finished before it")
         message = (
             f"{type(self).__name__}: {name} became {value:.6g} in epoch {epoch}{detail}; training "
             f"stopped and {kept}. Try a lower lr (now {self.lr}) or check X and y for "

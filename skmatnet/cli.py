@@ -26,6 +26,8 @@ examples:
   skmatnet benchmark my_data.csv --formula-column composition --target-column band_gap
   skmatnet benchmark jarvis_formation_energy --protocol tatis --folds 10 --models brnet
   skmatnet benchmark jarvis_formation_energy --resume     # continue an interrupted run
+  skmatnet benchmark jarvis_optb88vdw_bandgap --target is_metal   # classification
+  skmatnet benchmark oqmd_bandgap --threshold 0 --models tradml,brnet
 """
 
 
@@ -122,6 +124,16 @@ def build_parser() -> argparse.ArgumentParser:
                       help="formula column of a CSV file (default: formula)")
     data.add_argument("--target-column", default="target", metavar="NAME",
                       help="target column of a CSV file (default: target)")
+    data.add_argument("--task", choices=("auto", "regression", "classification"),
+                      default="auto",
+                      help="what the target is (default auto: a label column or a boolean "
+                           "target is classification, numbers regression)")
+    data.add_argument("--threshold", type=float, metavar="T",
+                      help="classify a numeric target: label = target > T (e.g. 0 on a band "
+                           "gap: True for the rows with a gap)")
+    data.add_argument("--target", metavar="NAME", dest="target",
+                      help="a dataset's alternative target, e.g. is_metal for the band-gap "
+                           "datasets")
     data.add_argument("--dedupe", choices=("min", "mean", "none"), default="min",
                       help="one row per composition: lowest value (the BRNet protocol), mean, "
                            "or keep all rows (default: min)")
@@ -231,7 +243,8 @@ def _benchmark(args: argparse.Namespace, argv: Sequence[str]) -> int:
         return _fail(f"unexpected {type(exc).__name__}: {exc} (run again with --traceback for "
                      "the details)")
     print(result.to_text())
-    print(f"\nResults in {result.output_dir}/: results.md, results.csv, bubble.png, parity_*.png, "
+    charts = "roc.png" if result.task.name == "classification" else "parity_*.png"
+    print(f"\nResults in {result.output_dir}/: results.md, results.csv, bubble.png, {charts}, "
           "models/, predictions/, environment.json")
     return 0
 

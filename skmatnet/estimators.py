@@ -66,18 +66,26 @@ class MatNetRegressor(MatNetBase, NeuralNetRegressor):
             )
         return y
 
-    def predict(self, X):
+    def predict(self, X, return_std=False):
         """Predict targets for ``X``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+        return_std : bool, default=False
+            One network gives no spread: ``True`` raises a ``ValueError``
+            pointing to :class:`~skmatnet.MatNetEnsembleRegressor`, which does.
 
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_outputs), float64
             1-D when the model was fitted on a 1-D ``y``.
         """
+        if return_std:
+            raise ValueError(
+                f"{type(self).__name__} is one network and gives no uncertainty; "
+                "MatNetEnsembleRegressor(estimator) gives predict(X, return_std=True)"
+            )
         predictions = self._network_output(X)
         return predictions.ravel() if self._y_is_1d_ else predictions
 

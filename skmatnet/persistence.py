@@ -196,6 +196,11 @@ def _params(obj: Any, what: str) -> dict[str, Any]:
         try:
             params[name] = _encode(value)
         except _NotJSON:
+            if name == "init_from":
+                # An in-memory pretrained model only decided where training started; its
+                # weights are now this model's. The file records that there was one.
+                params[name] = None
+                continue
             if name in defaults and _same(value, defaults[name]):
                 continue  # the class default is restored on loading
             raise ValueError(
@@ -308,10 +313,12 @@ def save_model(model: Any, path: str | os.PathLike) -> Path:
 
     Parameters
     ----------
-    model : MatNetRegressor or Pipeline
+    model : MatNetRegressor, MatNetClassifier, Pipeline or MatNetEnsembleRegressor
         A fitted skmatnet estimator (:class:`~skmatnet.BRNetRegressor`, ...),
         or a fitted :class:`~sklearn.pipeline.Pipeline` of
-        :class:`~skmatnet.ElementFractionTransformer` steps ending in one.
+        :class:`~skmatnet.ElementFractionTransformer` steps ending in one,
+        or a fitted :class:`~skmatnet.MatNetEnsembleRegressor` of those
+        (``ensemble.json`` and one member file each in the archive).
     path : str or path-like
         File to write (by convention ``*.skmatnet``). Written to a temporary
         file first and renamed, so an interrupted save never leaves a
@@ -340,6 +347,10 @@ def save_model(model: Any, path: str | os.PathLike) -> Path:
     ``weights.safetensors`` (the network's ``state_dict``). The optimizer state is not
     saved: the file is for predicting, and ``fit`` after loading starts over.
     """
+    from .ensemble import MatNetEnsembleRegressor
+
+    if type(model) is MatNetEnsembleRegressor:
+        return _save_ensemble(model, Path(path))
     head, (net_name, net) = _split_model(model)
     class_name = _check_estimator(net)
     weights = safetensors.torch.save(_state_dict(net))
@@ -382,6 +393,133 @@ def save_model(model: Any, path: str | os.PathLike) -> Path:
         archive.writestr(_CONFIG, text, compress_type=zipfile.ZIP_DEFLATED)
         archive.writestr(_WEIGHTS, weights, compress_type=zipfile.ZIP_STORED)
     return path
+
+
+_ENSEMBLE_CONFIG = "ensemble.json"
+_ENSEMBLE_CLASS = "skmatnet.MatNetEnsembleRegressor"
+
+
+def _save_ensemble(model: Any, path: Path) -> Path:
+    """An archive of ``ensemble.json`` and each member as a model file of its own."""
+    import tempfile
+
+    check_is_fitted(model, "estimators_")
+    members, digests = [], []
+    with tempfile.TemporaryDirectory() as folder:
+        for i, member in enumerate(model.estimators_):
+            try:
+                member_path = save_model(member, Path(folder) / f"{i}.skmatnet")
+            except ValueError as exc:
+                raise ValueError(f"cannot save ensemble member {i}: {exc}") from None
+            members.append(member_path.read_bytes())
+            digests.append(hashlib.sha256(members[-1]).hexdigest())
+    template = None if model.estimator is None else _template_spec(model.estimator)
+    params = {}
+    for name, value in model.get_params(deep=False).items():
+        if name == "estimator":
+            continue
+        try:
+            params[name] = _encode(value)
+        except _NotJSON:
+            raise ValueError(
+                f"cannot save the ensemble: parameter {name}={value!r} is not a plain value "
+                "(a cross-validation splitter: give cv as a number of folds)"
+            ) from None
+    config = {
+        "format": _FORMAT_NAME, "format_version": FORMAT_VERSION, "kind": "ensemble",
+        "versions": _versions(), "class": _ENSEMBLE_CLASS, "params": params,
+        "estimator": template,
+        "fitted": {"std_scale_": float(model.std_scale_),
+                   "n_features_in_": _encode(getattr(model, "n_features_in_", None))},
+        "members": [{"file": f"members/{i}.skmatnet", "sha256": d}
+                    for i, d in enumerate(digests)],
+    }
+    with atomic_open(path, parents=False, suffix=".part") as handle, \
+            zipfile.ZipFile(handle, "w") as archive:
+        archive.writestr(_ENSEMBLE_CONFIG, json.dumps(config, indent=2, allow_nan=False),
+                         compress_type=zipfile.ZIP_DEFLATED)
+        for entry, data in zip(config["members"], members, strict=True):
+            archive.writestr(entry["file"], data, compress_type=zipfile.ZIP_STORED)
+    return path
+
+
+def _template_spec(template: Any) -> dict:
+    """The unfitted member of an ensemble as JSON: an estimator, or a pipeline ending in one."""
+    if isinstance(template, Pipeline):
+        head, (name, last) = _split_model(template)
+        return {"class": "pipeline", "params": _params(template, "the member pipeline"),
+                "steps": [_template_spec(step) | {"name": step_name}
+                          for step_name, step in head] + [_template_spec(last) | {"name": name}]}
+    known = {**_ESTIMATORS, **_TRANSFORMERS}
+    name = next((key for key, cls in known.items() if type(template) is cls), None)
+    if name is None:
+        raise ValueError(
+            f"cannot save an ensemble of {type(template).__name__}: save_model stores "
+            "ensembles of skmatnet estimators (or pipelines ending in one); use joblib for "
+            "others (its files run code when loaded)"
+        )
+    return {"class": name, "params": _params(template, type(template).__name__)}
+
+
+def _template_from(spec: Any, path: Path) -> Any:
+    name = _require(spec, "class", path, "ensemble estimator ", str)
+    if name == "pipeline":
+        steps = [(_require(step, "name", path, "member step ", str), _template_from(step, path))
+                 for step in _require(spec, "steps", path, "member pipeline ", list)]
+        params = _decode(_require(spec, "params", path, "member pipeline ", dict), path)
+        if params.pop("memory", None) is not None:
+            raise ModelFileError(path, f"{_ENSEMBLE_CONFIG}: the pipeline's memory must be null")
+        return Pipeline(steps, **params)
+    known = {**_ESTIMATORS, **_TRANSFORMERS}
+    if name not in known:
+        raise ModelFileError(path, f"{_ENSEMBLE_CONFIG} names the class {name!r}, which is not "
+                                   "an skmatnet estimator or transformer")
+    return _build(known[name], _require(spec, "params", path, "", dict), path, name)
+
+
+def _load_ensemble(path: Path, archive: zipfile.ZipFile, device: Any) -> Any:
+    import tempfile
+
+    from .ensemble import MatNetEnsembleRegressor
+
+    if archive.getinfo(_ENSEMBLE_CONFIG).file_size > _MAX_CONFIG_BYTES:
+        raise ModelFileError(path, f"{_ENSEMBLE_CONFIG} is implausibly large; not loaded")
+    try:
+        config = json.loads(archive.read(_ENSEMBLE_CONFIG).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(path, f"{_ENSEMBLE_CONFIG} is not valid JSON: {exc}") from None
+    if not isinstance(config, dict) or config.get("format") != _FORMAT_NAME \
+            or config.get("class") != _ENSEMBLE_CLASS:
+        raise ModelFileError(path, f"{_ENSEMBLE_CONFIG} is not an skmatnet ensemble")
+    template = config.get("estimator")
+    if template is not None:
+        template = _template_from(template, path)
+    params = _decode(_require(config, "params", path, "", dict), path)
+    params.pop("estimator", None)
+    ensemble = _build(MatNetEnsembleRegressor, params, path, "the ensemble")
+    ensemble.set_params(estimator=template)
+    members = []
+    with tempfile.TemporaryDirectory() as folder:
+        for i, entry in enumerate(_require(config, "members", path, "", list)):
+            member_file = _require(entry, "file", path, f"member {i} ", str)
+            try:
+                data = archive.read(member_file)
+            except KeyError:
+                raise ModelFileError(path, f"the archive has no {member_file}") from None
+            if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+                raise ModelFileError(path, f"sha256 mismatch for {member_file}; the file is "
+                                           "corrupt or was modified")
+            local = Path(folder) / f"{i}.skmatnet"
+            local.write_bytes(data)
+            try:
+                members.append(load_model(local, device=device))
+            except ModelFileError as exc:
+                raise ModelFileError(path, f"ensemble member {i}: {exc}") from None
+    fitted = _require(config, "fitted", path, "", dict)
+    ensemble.estimators_ = members
+    ensemble.std_scale_ = float(_require(fitted, "std_scale_", path, "fitted ", (int, float)))
+    ensemble.n_features_in_ = fitted.get("n_features_in_")
+    return ensemble
 
 
 # ---------------------------------------------------------------------------
@@ -579,6 +717,10 @@ def load_model(path: str | os.PathLike, *, device: Any = None) -> Any:
     with ``torch.load(..., weights_only=True)``.
     """
     path = Path(path)
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            if _ENSEMBLE_CONFIG in archive.namelist():
+                return _load_ensemble(path, archive, device)
     config, weights_name, weights = _read_archive(path)
     if config.get("format") != _FORMAT_NAME:
         raise ModelFileError(path, f"{_CONFIG} is not an skmatnet model configuration")

@@ -17,7 +17,7 @@ from shared_data import needs_data
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 SCRIPTS = ["training_speed", "prediction_speed", "fit_memory", "training_options",
            "time_to_accuracy", "featurize_once", "recipe_search", "threads",
-           "batchnorm_momentum"]
+           "batchnorm_momentum", "ensembles"]
 
 
 @pytest.fixture
@@ -44,3 +44,18 @@ def test_benchmark_runs(script, bench, capsys, monkeypatch):
     saved = json.loads(path.read_text())
     assert saved["rows"] and saved["machine"]["torch_threads"] == 1
     assert saved["setup"]["smoke"] is True
+
+
+@needs_data
+def test_fine_tuning_benchmark_runs(bench, capsys, tmp_path):
+    module = importlib.import_module("fine_tuning")
+    models = ["--model-dir", str(tmp_path / "models"), "--smoke", "--threads", "1"]
+    module.main(["--step", "pretrain", *models])
+    module.main(["--step", "curves", *models])
+    module.main(["--report", "--smoke"])
+    out = capsys.readouterr().out
+    assert "|---|" in out and "fine-tuned BRNet" in out
+    curves = json.loads((bench / "fine_tuning_mp_to_jarvis_curves_smoke.json").read_text())
+    assert {r["model"] for r in curves["rows"]} == set(module.MODELS)
+    assert all(r["test_mae"] > 0 for r in curves["rows"])
+    assert (bench / "fine_tuning_smoke.png").read_bytes().startswith(b"\x89PNG")

@@ -20,6 +20,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
         ("grid_search.py", ["--quick"], "best:"),
         ("save_and_load.py", ["--quick"], "identical: True"),
         ("classify_metals.py", ["--quick"], "BRNetClassifier: ROC-AUC"),
+        ("fine_tune.py", ["--quick"], "95% intervals hold for"),
     ],
 )
 def test_example_runs(script, args, expected, data_dir):

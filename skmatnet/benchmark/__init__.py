@@ -6,7 +6,8 @@ one dataset: it splits the rows once by a published protocol (``brnet`` or
 grid search and any of the six networks on exactly those rows, and writes a
 table of test MAE, RMSE, R², training and prediction time, parameter count
 and epochs, beside the published numbers, with charts, the fitted models and
-a record of the environment.
+a record of the environment. For a label target (classification) the table
+has ROC-AUC, accuracy, F1 and log-loss, with a ROC-curve plot.
 
 >>> from skmatnet.benchmark import run_benchmark
 >>> result = run_benchmark("jarvis_formation_energy", quick=True)  # doctest: +SKIP
@@ -14,7 +15,8 @@ a record of the environment.
 
 The pieces, one concern per module: :mod:`.config` (the frozen
 :class:`BenchmarkConfig`), :mod:`.data` (rows and features), :mod:`.protocols`
-(splits and result rows), :mod:`.models` (the model runners), :mod:`.runner`
+(splits and result rows), :mod:`.tasks` (regression or classification: the
+metrics and outputs), :mod:`.models` (the model runners), :mod:`.runner`
 (the run loop), :mod:`.output` (files and resume), :mod:`.results` and
 :mod:`.report` (tables, page, charts, environment).
 """
@@ -27,6 +29,7 @@ from .errors import BenchmarkError, BenchmarkInterrupted
 from .models import (
     DEFAULT_MODELS,
     MODEL_NAMES,
+    FoldEnsembleClassifier,
     FoldEnsembleRegressor,
     count_model_parameters,
     parse_models,
@@ -36,6 +39,7 @@ from .protocols import PROTOCOLS, BRNetProtocol, Split, TatisProtocol, get_proto
 from .published import PUBLISHED, PublishedResult, published_result
 from .report import TABLE_COLUMNS
 from .runner import Benchmark, BenchmarkResult, run, run_benchmark
+from .tasks import ClassificationTask, RegressionTask, Task
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -52,9 +56,13 @@ __all__ = [
     "BenchmarkError",
     "BenchmarkInterrupted",
     "BenchmarkResult",
+    "ClassificationTask",
+    "FoldEnsembleClassifier",
     "FoldEnsembleRegressor",
     "PublishedResult",
+    "RegressionTask",
     "Split",
+    "Task",
     "TatisProtocol",
     "count_model_parameters",
     "get_protocol",

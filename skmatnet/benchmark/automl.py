@@ -1,9 +1,14 @@
 """The AutoML baseline: a hyperopt-sklearn search, hardened for long unattended runs.
 
 The search is hyperopt-sklearn's :class:`hpsklearn.HyperoptEstimator`: its
-search space (``any_regressor`` x ``any_preprocessing`` by default), its trial
-evaluation (``_cost_fn``: fit preprocessing and regressor on the training part,
-score on the validation part) and TPE from hyperopt. Only the loop that runs
+search space (``any_regressor`` x ``any_preprocessing`` by default;
+``any_classifier`` for labels), its trial evaluation (``_cost_fn``: fit
+preprocessing and regressor on the training part, score the MAE on the
+validation part) and TPE from hyperopt. A classification trial is scored by
+its validation ROC-AUC instead (:func:`_classifier_cost`), which
+hyperopt-sklearn cannot do for its whole space: its probability-based losses
+need ``predict_proba``, which its SVC and hinge-loss SGD lack, and its
+default loss, 1 - accuracy, ignores how the classes are ranked. Only the loop that runs
 the trials is replaced, because hyperopt-sklearn 1.1.1's own loop
 
 - forks each trial from the calling process, which hangs after OpenMP code
@@ -29,6 +34,7 @@ hyperopt-sklearn 1.1.1 pins an old stack; install it without its pins::
 
 from __future__ import annotations
 
+import copy
 import multiprocessing
 import signal
 import time
@@ -44,6 +50,7 @@ from sklearn.metrics import mean_absolute_error
 from sklearn.pipeline import Pipeline
 
 from .errors import BenchmarkError
+from .tasks import RegressionTask, SearchScores, Task
 
 __all__ = ["INSTALL_HINT", "AutoMLSearchResult", "check_hpsklearn", "hyperopt_search"]
 
@@ -83,7 +90,7 @@ def check_hpsklearn() -> str:
 
 
 @dataclass
-class AutoMLSearchResult:
+class AutoMLSearchResult(SearchScores):
     """Outcome of :func:`hyperopt_search`.
 
     Attributes
@@ -91,13 +98,13 @@ class AutoMLSearchResult:
     best_pipeline : sklearn.pipeline.Pipeline
         The best configuration, unfitted: preprocessing steps then ``model``.
     best_loss : float
-        Its validation MAE.
+        Its validation loss: the MAE, or 1 - ROC-AUC for a classification task.
     estimator : hpsklearn.HyperoptEstimator
         The estimator whose space was searched, holding the hyperopt
         ``trials`` and the best learner and preprocessing found.
     trials : list of dict
-        One entry per trial: number, status, validation MAE, regressor,
-        preprocessing, seconds, failure reason.
+        One entry per trial: number, status, validation metric (``valid_mae``
+        or ``valid_roc_auc``), model, preprocessing, seconds, failure reason.
     seconds : float
         Wall-clock time of the search.
     stopped : str
@@ -110,6 +117,7 @@ class AutoMLSearchResult:
     trials: list = field(default_factory=list)
     seconds: float = 0.0
     stopped: str = "max_evals"
+    task: Task = field(default_factory=RegressionTask)
 
     @property
     def n_ok(self) -> int:
@@ -151,6 +159,32 @@ def _trial_main(conn, fn, argd, best_loss) -> None:
         conn.close()
 
 
+def _classifier_cost(argd, *, X_train, y_train, X_val, y_val, task, n_jobs, _conn,
+                     best_loss=None) -> None:
+    """One classification trial: fit preprocessing and classifier, send 1 - validation ROC-AUC.
+
+    Speaks the protocol of hpsklearn's ``_cost_fn`` (a ``("return", result)``
+    message on ``_conn``), so that :func:`hyperopt_search` runs it the same way.
+    """
+    import hyperopt
+
+    learner, preprocs = argd["classifier"], list(argd.get("preprocessing") or ())
+    if hasattr(learner, "n_jobs"):
+        learner.n_jobs = n_jobs
+    untrained = copy.deepcopy(learner)
+    start = time.monotonic()
+    Xfit, Xval = X_train, X_val
+    for step in preprocs:
+        step.fit(Xfit)
+        Xfit, Xval = step.transform(Xfit), step.transform(Xval)
+    learner.fit(Xfit, y_train)
+    loss = task.loss(learner, Xval, y_val)
+    _conn.send(("return", {"status": hyperopt.STATUS_OK, "loss": float(loss),
+                           "learner": untrained, "preprocs": tuple(argd.get("preprocessing")
+                                                                   or ()),
+                           "duration": time.monotonic() - start}))
+
+
 def _describe(learner: Any, preprocs: Any) -> tuple[str, str]:
     steps = [type(p).__name__ for p in (preprocs or ())]
     return type(learner).__name__, "+".join(steps) or "none"
@@ -179,11 +213,12 @@ def hyperopt_search(
     n_jobs: int = 1,
     start_method: str = "forkserver",
     progress: Callable[[str], None] | None = None,
+    task: Task | None = None,
 ) -> AutoMLSearchResult:
-    """Search preprocessing + regressor with hyperopt-sklearn and TPE.
+    """Search preprocessing + regressor (or classifier) with hyperopt-sklearn and TPE.
 
     Each trial fits its pipeline on ``(X_train, y_train)`` and is scored by its
-    MAE on ``(X_val, y_val)``.
+    MAE on ``(X_val, y_val)``, or for labels by its ROC-AUC.
 
     Parameters
     ----------
@@ -204,8 +239,9 @@ def hyperopt_search(
     space : {"any", "all"}, default="any"
         ``"any"``: hpsklearn's ``any_regressor`` (SVR, kNN, random forest,
         extra trees, AdaBoost, gradient boosting, SGD; xgboost when
-        installed) with ``any_preprocessing`` (PCA, standard, min-max or
-        normalizer scaling). ``"all"``: every regressor of hpsklearn.
+        installed) or ``any_classifier`` (the same as classifiers) with
+        ``any_preprocessing`` (PCA, standard, min-max or normalizer
+        scaling). ``"all"``: every regressor (classifier) of hpsklearn.
     n_jobs : int, default=1
         Threads or processes a trial's regressor may use.
     start_method : str, default="forkserver"
@@ -214,6 +250,10 @@ def hyperopt_search(
         must guard its entry point with ``if __name__ == "__main__":``.
     progress : callable or None
         Called with one line of text after every trial.
+    task : Task or None, default=None
+        ``None`` or a regression task: regressors scored by MAE. A
+        :class:`~skmatnet.benchmark.tasks.ClassificationTask`: classifiers
+        scored by ROC-AUC.
 
     Returns
     -------
@@ -227,8 +267,18 @@ def hyperopt_search(
     check_hpsklearn()
     import hyperopt
     import hyperopt.exceptions
-    from hpsklearn import HyperoptEstimator, all_regressors, any_preprocessing, any_regressor
+    from hpsklearn import (
+        HyperoptEstimator,
+        all_classifiers,
+        all_regressors,
+        any_classifier,
+        any_preprocessing,
+        any_regressor,
+    )
     from hpsklearn.estimator._cost_fn import _cost_fn
+
+    task = task if task is not None else RegressionTask()
+    classify = task.name == "classification"
 
     if space not in _SPACES:
         raise BenchmarkError(f"AutoML space must be one of {_SPACES}, got {space!r}")
@@ -240,9 +290,14 @@ def hyperopt_search(
             raise BenchmarkError(f"AutoML {name} must be positive seconds or None, got {value!r}")
     say = progress or (lambda line: None)
 
-    regressor = (any_regressor if space == "any" else all_regressors)("regressor")
+    if classify:
+        model_space = {"classifier": (any_classifier if space == "any"
+                                      else all_classifiers)("classifier")}
+    else:
+        model_space = {"regressor": (any_regressor if space == "any"
+                                     else all_regressors)("regressor")}
     estimator = HyperoptEstimator(
-        regressor=regressor,
+        **model_space,
         preprocessing=any_preprocessing("preprocessing"),
         algo=hyperopt.tpe.suggest,
         max_evals=int(max_evals),
@@ -258,18 +313,25 @@ def hyperopt_search(
     # The training rows first, then the validation rows: with shuffle=False
     # hpsklearn scores each trial on the last `valid_size` of the rows, and a
     # valid_size of (n_val - 0.5) / n makes that exactly the n_val validation rows.
-    X = np.concatenate([np.asarray(X_train), np.asarray(X_val)])
-    y = np.concatenate([np.asarray(y_train, dtype=np.float64),
-                        np.asarray(y_val, dtype=np.float64)])
     n_val = len(y_val)
     if n_val < 1 or len(y_train) < 2:
         raise BenchmarkError("the AutoML search needs training and validation rows")
-    fn = partial(
-        _cost_fn, X=X, y=y, EX_list=None, valid_size=(n_val - 0.5) / len(y), n_folds=None,
-        kfolds_group=None, shuffle=False, random_state=int(seed), use_partial_fit=False,
-        info=_quiet, timeout=trial_timeout, loss_fn=mean_absolute_error,
-        continuous_loss_fn=False, n_jobs=int(n_jobs),
-    )
+    if classify:
+        fn = partial(_classifier_cost, X_train=np.asarray(X_train), y_train=np.asarray(y_train),
+                     X_val=np.asarray(X_val), y_val=np.asarray(y_val), task=task,
+                     n_jobs=int(n_jobs))
+    else:
+        X = np.concatenate([np.asarray(X_train), np.asarray(X_val)])
+        y = np.concatenate([np.asarray(y_train, dtype=np.float64),
+                            np.asarray(y_val, dtype=np.float64)])
+        fn = partial(
+            _cost_fn, X=X, y=y, EX_list=None, valid_size=(n_val - 0.5) / len(y), n_folds=None,
+            kfolds_group=None, shuffle=False, random_state=int(seed), use_partial_fit=False,
+            info=_quiet, timeout=trial_timeout, loss_fn=mean_absolute_error,
+            continuous_loss_fn=False, n_jobs=int(n_jobs),
+        )
+    metric = f"valid_{task.val_metric}"
+    metric_name = task.val_label
     ctx = _context(start_method)
     start = time.monotonic()
     records: list[dict] = []
@@ -310,9 +372,11 @@ def hyperopt_search(
             rval = {"status": hyperopt.STATUS_FAIL,
                     "failure": f"{type(rval).__name__}: {rval}"[:300]}
         seconds = time.monotonic() - t0
-        learner_name, pre_name = _describe(argd.get("regressor"), argd.get("preprocessing"))
-        record = {"trial": number, "status": "failed", "valid_mae": None,
-                  "regressor": learner_name, "preprocessing": pre_name,
+        learner_name, pre_name = _describe(argd.get("classifier" if classify else "regressor"),
+                                           argd.get("preprocessing"))
+        record = {"trial": number, "status": "failed", metric: None,
+                  "classifier" if classify else "regressor": learner_name,
+                  "preprocessing": pre_name,
                   "seconds": round(seconds, 2), "failure": None}
         loss = rval.get("loss")
         if rval.get("status") == hyperopt.STATUS_OK and loss is not None \
@@ -321,7 +385,8 @@ def hyperopt_search(
             learner, preprocs = rval.pop("learner"), rval.pop("preprocs")
             rval.pop("ex_preprocs", None)
             rval.pop("iterations", None)
-            record.update(status="ok", valid_mae=loss)
+            record.update({"status": "ok",
+                           metric: task.score_of(loss)})
             if loss < state["best_loss"]:
                 state["best_loss"] = loss
                 estimator._best_loss = loss
@@ -336,9 +401,10 @@ def hyperopt_search(
         records.append(record)
         best = state["best_loss"]
         if record["status"] == "ok":
-            what = f"ok {learner_name} ({pre_name}) valid MAE {loss:.4f}"
+            what = f"ok {learner_name} ({pre_name}) valid {metric_name} {record[metric]:.4f}"
         else:
             what = f"failed {learner_name} ({pre_name}): {record['failure'][:80]}"
+        best = task.score_of(best)
         best_text = f"best {best:.4f}" if np.isfinite(best) else "no success yet"
         say(f"trial {number}/{max_evals} {what}; {best_text} "
             f"({time.monotonic() - start:.0f} s)")
@@ -375,5 +441,5 @@ def hyperopt_search(
     steps.append(("model", clone(estimator._best_learner)))
     return AutoMLSearchResult(
         best_pipeline=Pipeline(steps), best_loss=float(estimator._best_loss),
-        estimator=estimator, trials=records, seconds=seconds, stopped=stopped,
+        estimator=estimator, trials=records, seconds=seconds, stopped=stopped, task=task,
     )

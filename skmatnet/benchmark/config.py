@@ -110,6 +110,9 @@ class BenchmarkConfig:
     max_rows: int | None = None
     formula_column: str = "formula"
     target_column: str = "target"
+    task: str = "auto"
+    threshold: float | None = None
+    target: str | None = None
     dedupe: str | None = "min"
     threads: int | None = 1
     plots: bool = True

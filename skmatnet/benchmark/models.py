@@ -4,14 +4,17 @@
 name       model
 =========  ==============================================================
 automl     hyperopt-sklearn search (:mod:`skmatnet.benchmark.automl`)
-tradml     grid search over classic regressors (:mod:`.tradml`)
-elemnet    :class:`skmatnet.ElemNetRegressor`
-irnet      :class:`skmatnet.IRNetRegressor`
-bnet       :class:`skmatnet.BNetRegressor`
-brnet      :class:`skmatnet.BRNetRegressor`
-fcmnr      :class:`skmatnet.FCMnRRegressor`
-fcunet     :class:`skmatnet.FCUNetRegressor`
+tradml     grid search over classic regressors or classifiers (:mod:`.tradml`)
+elemnet    :class:`skmatnet.ElemNetRegressor` / ``ElemNetClassifier``
+irnet      :class:`skmatnet.IRNetRegressor` / ``IRNetClassifier``
+bnet       :class:`skmatnet.BNetRegressor` / ``BNetClassifier``
+brnet      :class:`skmatnet.BRNetRegressor` / ``BRNetClassifier``
+fcmnr      :class:`skmatnet.FCMnRRegressor` / ``FCMnRClassifier``
+fcunet     :class:`skmatnet.FCUNetRegressor` / ``FCUNetClassifier``
 =========  ==============================================================
+
+Which of the two a runner fits is its :class:`~skmatnet.benchmark.tasks.Task`'s
+choice: regressors for a numeric target, classifiers for labels.
 
 Each runner first *prepares* a model on one training/validation pair (the
 baselines search their hyperparameters there; a network has nothing to
@@ -29,16 +32,19 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from .._registry import NETWORK_SPECS
+from ..ensemble import MatNetEnsembleRegressor
 from .errors import BenchmarkError
+from .tasks import RegressionTask, Task
 
 __all__ = [
     "BASELINE_NAMES",
     "DEFAULT_MODELS",
     "MODEL_NAMES",
     "NETWORK_ESTIMATORS",
+    "FoldEnsembleClassifier",
     "FoldEnsembleRegressor",
     "ModelSettings",
     "count_model_parameters",
@@ -149,7 +155,7 @@ def count_model_parameters(model: Any) -> int | None:
     """
     from sklearn.pipeline import Pipeline
 
-    if isinstance(model, FoldEnsembleRegressor):
+    if isinstance(model, (FoldEnsembleRegressor, FoldEnsembleClassifier)):
         parts = [count_model_parameters(m) for m in model.estimators]
         return None if any(p is None for p in parts) else int(sum(parts))
     if isinstance(model, Pipeline):
@@ -189,8 +195,37 @@ def count_model_parameters(model: Any) -> int | None:
 # ---------------------------------------------------------------------------
 
 
-class FoldEnsembleRegressor(RegressorMixin, BaseEstimator):
+class _FoldEnsemble(BaseEstimator):
+    """What both fold ensembles share: the fitted fold models and the selected one."""
+
+    def __init__(self, estimators: list, selected: int = 0):
+        self.estimators = estimators
+        self.selected = selected
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return True
+
+    @property
+    def selected_estimator(self):
+        """The fold model chosen on its own validation fold."""
+        return self.estimators[self.selected]
+
+    def fit(self, X, y=None):
+        """Nothing to do: the fold models are fitted already.
+
+        Returns
+        -------
+        self
+        """
+        return self
+
+
+class FoldEnsembleRegressor(_FoldEnsemble, MatNetEnsembleRegressor):
     """The fitted fold models of a cross-validation, used together.
+
+    A :class:`skmatnet.MatNetEnsembleRegressor` whose members are fitted
+    already (by the benchmark, fold by fold): ``predict`` and
+    ``predict(X, return_std=True)`` are that class's, uncalibrated.
 
     Parameters
     ----------
@@ -207,46 +242,71 @@ class FoldEnsembleRegressor(RegressorMixin, BaseEstimator):
     >>> ensemble.selected_estimator.predict(["Fe2O3"])  # doctest: +SKIP
     """
 
-    def __init__(self, estimators: list, selected: int = 0):
-        self.estimators = estimators
-        self.selected = selected
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return True
+    std_scale_ = 1.0
 
     @property
-    def selected_estimator(self):
-        """The fold model chosen by its validation-fold MAE."""
-        return self.estimators[self.selected]
+    def estimators_(self) -> list:
+        """list : The fold models (what :class:`MatNetEnsembleRegressor` predicts with)."""
+        return self.estimators
 
-    def fit(self, X, y=None):
-        """Nothing to do: the fold models are fitted already.
+
+class FoldEnsembleClassifier(ClassifierMixin, _FoldEnsemble):
+    """The fitted fold models of a cross-validation of a classifier, used together.
+
+    ``predict_proba`` averages the fold models' probabilities (their
+    ``decision_function`` for models without probabilities, such as an SVC)
+    and ``predict`` takes the most probable class.
+
+    Parameters
+    ----------
+    estimators : list of fitted classifiers
+        One per fold, all with the same ``classes_``.
+    selected : int, default=0
+        Index of the fold model chosen on its own validation fold.
+    """
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """ndarray : The labels, as the fold models know them."""
+        return np.asarray(self.estimators[0].classes_)
+
+    def _has_proba(self) -> bool:
+        return all(hasattr(m, "predict_proba") for m in self.estimators)
+
+    def predict_proba(self, X):
+        """Mean of the fold models' class probabilities.
 
         Returns
         -------
-        self
+        ndarray of shape (n_samples, n_classes)
         """
-        return self
+        if not self._has_proba():
+            raise AttributeError("the fold models give no probabilities; use decision_function")
+        return np.mean([np.asarray(m.predict_proba(X), dtype=np.float64)
+                        for m in self.estimators], axis=0)
 
-    def predict(self, X, return_std: bool = False):
-        """Mean (and standard deviation) of the fold models' predictions.
-
-        Parameters
-        ----------
-        X : array-like
-            What the fold models take (formulas for the saved pipelines).
-        return_std : bool, default=False
-            Also return the standard deviation over the folds, an uncertainty.
+    def decision_function(self, X):
+        """Mean of the fold models' decision values (models without probabilities).
 
         Returns
         -------
-        mean : ndarray of shape (n_samples,)
-        std : ndarray of shape (n_samples,), only with ``return_std=True``
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        predictions = np.stack([np.asarray(m.predict(X), dtype=np.float64).ravel()
-                                for m in self.estimators])
-        mean = predictions.mean(axis=0)
-        return (mean, predictions.std(axis=0)) if return_std else mean
+        return np.mean([np.asarray(m.decision_function(X), dtype=np.float64)
+                        for m in self.estimators], axis=0)
+
+    def predict(self, X):
+        """The class with the highest mean probability (or decision value).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        if self._has_proba():
+            return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        decision = self.decision_function(X)
+        index = (decision > 0).astype(np.int64) if decision.ndim == 1 else decision.argmax(1)
+        return self.classes_[index]
 
 
 # ---------------------------------------------------------------------------
@@ -272,9 +332,14 @@ class ModelRunner:
     name: str = ""
     is_network = False
 
-    def __init__(self, name: str, settings: ModelSettings):
+    def __init__(self, name: str, settings: ModelSettings, task: Task | None = None):
         self.name = name
         self.settings = settings
+        self.task = task if task is not None else RegressionTask()
+
+    def _with_task(self, config: dict) -> dict:
+        # Regression fingerprints stay what they were before there were tasks.
+        return config if self.task.name == "regression" else {**config, **self.task.config()}
 
     def config(self) -> dict:
         """The settings that decide this model's result (part of the resume check)."""
@@ -293,9 +358,10 @@ class ModelRunner:
 class AutoMLRunner(ModelRunner):
     def config(self) -> dict:
         s = self.settings
-        return {"max_evals": s.automl_evals, "time_budget": s.automl_time,
-                "trial_timeout": s.automl_trial_timeout, "space": s.automl_space,
-                "seed": s.seed, "n_jobs": s.n_jobs}
+        return self._with_task({
+            "max_evals": s.automl_evals, "time_budget": s.automl_time,
+            "trial_timeout": s.automl_trial_timeout, "space": s.automl_space,
+            "seed": s.seed, "n_jobs": s.n_jobs})
 
     def prepare(self, X_tr, y_tr, X_va, y_va, log):
         from .automl import hyperopt_search
@@ -304,15 +370,15 @@ class AutoMLRunner(ModelRunner):
         result = hyperopt_search(
             X_tr, y_tr, X_va, y_va, max_evals=s.automl_evals, time_budget=s.automl_time,
             trial_timeout=s.automl_trial_timeout, seed=s.seed, space=s.automl_space,
-            n_jobs=s.n_jobs, progress=log,
+            n_jobs=s.n_jobs, progress=log, task=self.task,
         )
         steps = " -> ".join(type(step).__name__ for _, step in result.best_pipeline.steps)
         log(f"search done: {result.n_ok} trials ok, {result.n_failed} failed "
-            f"({result.stopped}); best {steps}, valid MAE {result.best_loss:.4f}")
+            f"({result.stopped}); best {steps}, valid {result.loss_name} {result.best_score:.4f}")
         details = {
             "best": repr(result.best_pipeline).replace("\n", " "),
             "best_summary": steps,
-            "search_valid_mae": result.best_loss,
+            f"search_valid_{self.task.val_metric}": result.best_score,
             "search_seconds": result.seconds,
             "trials_ok": result.n_ok,
             "trials_failed": result.n_failed,
@@ -333,20 +399,23 @@ class AutoMLRunner(ModelRunner):
 class TradMLRunner(ModelRunner):
     def config(self) -> dict:
         s = self.settings
-        return {"grid": s.tradml_grid, "seed": s.seed, "n_jobs": s.n_jobs}
+        return self._with_task({"grid": s.tradml_grid, "seed": s.seed, "n_jobs": s.n_jobs})
 
     def prepare(self, X_tr, y_tr, X_va, y_va, log):
         from .tradml import holdout_grid_search, tradml_param_grid
 
         s = self.settings
-        grid = tradml_param_grid(s.tradml_grid, seed=s.seed, n_jobs=s.n_jobs)
+        grid = tradml_param_grid(s.tradml_grid, seed=s.seed, n_jobs=s.n_jobs,
+                                 task=self.task.name)
         with _thread_limit(s.n_jobs):
-            result = holdout_grid_search(grid, X_tr, y_tr, X_va, y_va, progress=log)
-        log(f"search done: best {result.description}, valid MAE {result.best_loss:.4f}")
+            result = holdout_grid_search(grid, X_tr, y_tr, X_va, y_va, progress=log,
+                                         task=self.task)
+        log(f"search done: best {result.description}, valid {result.loss_name} "
+            f"{result.best_score:.4f}")
         details = {
             "best": result.description,
             "best_summary": result.description,
-            "search_valid_mae": result.best_loss,
+            f"search_valid_{self.task.val_metric}": result.best_score,
             "search_seconds": result.seconds,
             "candidates": result.candidates,
         }
@@ -366,7 +435,11 @@ class NetworkRunner(ModelRunner):
     def estimator_class(self):
         import skmatnet
 
-        return getattr(skmatnet, NETWORK_ESTIMATORS[self.name])
+        return getattr(skmatnet, self.estimator_name())
+
+    def estimator_name(self) -> str:
+        """The estimator class of this network for the task (``BRNetClassifier``)."""
+        return getattr(_SPECS[self.name], self.task.estimator_kind)
 
     def estimator_params(self) -> dict:
         s = self.settings
@@ -384,10 +457,11 @@ class NetworkRunner(ModelRunner):
     def config(self) -> dict:
         s = self.settings
         params = {k: v for k, v in self.estimator_params().items() if k != "verbose"}
-        return {"estimator": NETWORK_ESTIMATORS[self.name],
-                "params": {k: (list(v) if isinstance(v, tuple) else v)
-                           for k, v in sorted(params.items())},
-                "max_time": s.max_time}
+        return self._with_task({
+            "estimator": self.estimator_name(),
+            "params": {k: (list(v) if isinstance(v, tuple) else v)
+                       for k, v in sorted(params.items())},
+            "max_time": s.max_time})
 
     def prepare(self, X_tr, y_tr, X_va, y_va, log):
         params = self.estimator_params()
@@ -435,12 +509,15 @@ _STOP_REASONS = {
 }
 
 
-def get_runner(name: str, settings: ModelSettings) -> ModelRunner:
-    """The runner for a model name (see :data:`MODEL_NAMES`)."""
+_SPECS = {spec.name: spec for spec in NETWORK_SPECS}
+
+
+def get_runner(name: str, settings: ModelSettings, task: Task | None = None) -> ModelRunner:
+    """The runner for a model name (see :data:`MODEL_NAMES`) and task (default regression)."""
     if name == "automl":
-        return AutoMLRunner(name, settings)
+        return AutoMLRunner(name, settings, task)
     if name == "tradml":
-        return TradMLRunner(name, settings)
+        return TradMLRunner(name, settings, task)
     if name in NETWORK_ESTIMATORS:
-        return NetworkRunner(name, settings)
+        return NetworkRunner(name, settings, task)
     raise BenchmarkError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")

@@ -25,13 +25,14 @@ import pandas as pd
 from .._io import atomic_write
 from . import report
 from .data import BenchmarkData
-from .models import FoldEnsembleRegressor
+from .models import FoldEnsembleClassifier, FoldEnsembleRegressor
 from .protocols import Split
 
 __all__ = ["OutputDir", "fingerprint", "load_fitted_model"]
 
 _ARTIFACT_DIRS = ("done", "failed", "predictions", "models")
-_ARTIFACT_FILES = ("results.md", "results.csv", "bubble.png", "environment.json", "split.csv")
+_ARTIFACT_FILES = ("results.md", "results.csv", "bubble.png", "roc.png", "environment.json",
+                   "split.csv")
 # The manifest of a fold ensemble of networks: one .skmatnet file per fold beside it.
 _ENSEMBLE_MANIFEST = "ensemble.json"
 
@@ -149,13 +150,15 @@ class OutputDir:
             buffer = io.BytesIO()
             joblib.dump(fitted, buffer)
             path = atomic_write(models / f"{name}.joblib", buffer.getvalue())
-        elif not isinstance(fitted, FoldEnsembleRegressor):
+        elif not isinstance(fitted, (FoldEnsembleRegressor, FoldEnsembleClassifier)):
             path = _save_network(fitted, models / f"{name}.skmatnet")
         else:
             folds = [_save_network(model, models / name / f"fold{i + 1}.skmatnet").name
                      for i, model in enumerate(fitted.estimators)]
             manifest = {"kind": "fold_ensemble", "selected": int(fitted.selected),
                         "folds": folds}
+            if isinstance(fitted, FoldEnsembleClassifier):
+                manifest["task"] = "classification"
             path = atomic_write(models / name / _ENSEMBLE_MANIFEST, report.to_json(manifest))
         return path.relative_to(self.path).as_posix()
 
@@ -180,8 +183,9 @@ def load_fitted_model(output_dir: str | os.PathLike, model: str) -> Any:
     Returns
     -------
     estimator
-        A pipeline (``brnet`` protocol) or a :class:`FoldEnsembleRegressor`
-        (``tatis``). Networks are read with :func:`skmatnet.load_model`, which
+        A pipeline (``brnet`` and ``published`` protocols) or a
+        :class:`FoldEnsembleRegressor` (:class:`FoldEnsembleClassifier` for
+        labels; ``tatis``). Networks are read with :func:`skmatnet.load_model`, which
         runs no code from the file; the baselines' ``.joblib`` files are
         pickles: load only runs you trust.
     """
@@ -195,5 +199,7 @@ def load_fitted_model(output_dir: str | os.PathLike, model: str) -> Any:
     if path.name != _ENSEMBLE_MANIFEST:
         return load_model(path)
     manifest = json.loads(path.read_text())
-    return FoldEnsembleRegressor([load_model(path.parent / fold) for fold in manifest["folds"]],
-                                 manifest["selected"])
+    kind = FoldEnsembleClassifier if manifest.get("task") == "classification" \
+        else FoldEnsembleRegressor
+    return kind([load_model(path.parent / fold) for fold in manifest["folds"]],
+                manifest["selected"])

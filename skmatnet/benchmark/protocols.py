@@ -27,18 +27,17 @@ model to save.
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
 from ..model_selection import ElementCountStratifiedKFold, n_elements, train_val_test_split
 from .data import BenchmarkData
 from .errors import BenchmarkError
-from .models import FoldEnsembleRegressor
+from .models import FoldEnsembleClassifier, FoldEnsembleRegressor
+from .tasks import RegressionTask, Task
 
 __all__ = [
     "PROTOCOLS",
@@ -99,6 +98,8 @@ class Split:
             fold[va] = i
         frame = pd.DataFrame({"row": np.arange(len(data)), "formula": data.formulas,
                               "target": data.y, "part": part})
+        if data.task == "classification" and data.y.dtype == object:
+            frame["target"] = frame["target"].astype(str)
         if self.folds:
             frame["fold"] = fold
         return frame
@@ -122,10 +123,12 @@ class FitOutcome:
         One fitted model per entry of :meth:`Split.fits`.
     infos : list of dict
         Per fitted model: epochs, best epoch, why training stopped (networks).
-    val_maes : list of float
-        Validation MAE of each fitted model on its own validation rows.
-    predictions : list of ndarray
-        Test-row predictions of each fitted model.
+    val_scores : list of float
+        The task's validation metric (MAE, or ROC-AUC for labels) of each
+        fitted model on its own validation rows.
+    predictions : list
+        Test-row outputs of each fitted model (:meth:`Task.outputs`: the
+        predictions, or labels with probabilities).
     predict_seconds : list of float
     n_parameters : list of int or None
     train_seconds : float
@@ -137,20 +140,13 @@ class FitOutcome:
     name: str
     models: list
     infos: list
-    val_maes: list
+    val_scores: list
     predictions: list
     predict_seconds: list
     n_parameters: list
     train_seconds: float
     summary: str = ""
-
-
-def _metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
-    return {
-        "test_mae": float(mean_absolute_error(y_true, y_pred)),
-        "test_rmse": float(math.sqrt(mean_squared_error(y_true, y_pred))),
-        "test_r2": float(r2_score(y_true, y_pred)) if len(y_true) > 1 else float("nan"),
-    }
+    task: Task = field(default_factory=RegressionTask)
 
 
 class Protocol:
@@ -194,10 +190,10 @@ class BRNetProtocol(Protocol):
         return Split(self.name, np.sort(train), np.sort(val), np.sort(test), seed=seed)
 
     def results(self, outcome, data, split):
-        info = outcome.infos[0]
+        info, task = outcome.infos[0], outcome.task
         row = {"model": outcome.name, "variant": "holdout",
-               **_metrics(data.y[split.test], outcome.predictions[0]),
-               "val_mae": outcome.val_maes[0], "train_time_s": outcome.train_seconds,
+               **task.metrics(data.y[split.test], outcome.predictions[0]),
+               task.val_column: outcome.val_scores[0], "train_time_s": outcome.train_seconds,
                "predict_time_s": outcome.predict_seconds[0],
                "n_parameters": outcome.n_parameters[0], "epochs": info.get("epochs"),
                "best_epoch": info.get("best_epoch"), "ensemble_std": None,
@@ -206,7 +202,7 @@ class BRNetProtocol(Protocol):
         if info.get("stopped"):
             row["details"] = (row["details"] + "; " if row["details"] else "") + \
                 f"stopped by {info['stopped']}"
-        return [row], {"y_pred": outcome.predictions[0]}, {}
+        return [row], task.columns(outcome.predictions[0]), {}
 
     def fitted_model(self, pipelines, outcome):
         return pipelines[0]
@@ -257,6 +253,9 @@ class TatisProtocol(Protocol):
     name = "tatis"
     notes = ("The fold model is chosen by its own validation fold; the Tatis et al. "
              "paper chose it by test MAE, which is selection on the test data.",)
+    ensemble_words: ClassVar[dict] = {
+        "regression": "mean of {k} fold models",
+        "classification": "mean probabilities of {k} fold models"}
 
     def split(self, data, *, seed, n_folds):
         if isinstance(n_folds, bool) or not isinstance(n_folds, (int, np.integer)) or n_folds < 2:
@@ -274,27 +273,32 @@ class TatisProtocol(Protocol):
 
     def _best(self, outcome: FitOutcome) -> int:
         # Chosen on each model's own validation fold, never on the test rows.
-        return int(np.argmin(outcome.val_maes))
+        return outcome.task.best(outcome.val_scores)
 
     def results(self, outcome, data, split):
+        task = outcome.task
         y_test = data.y[split.test]
-        stacked = np.stack(outcome.predictions)
-        mean, std = stacked.mean(axis=0), stacked.std(axis=0)
+        mean, std = task.average(outcome.predictions)
         best = self._best(outcome)
         k = len(outcome.models)
         fits = split.fits()
         n_params, infos = outcome.n_parameters, outcome.infos
         epochs = [i.get("epochs") for i in infos]
         common = self._common(outcome, split)
-        selected = {"model": outcome.name, "variant": f"fold {best + 1}/{k}, lowest validation MAE",
-                    **_metrics(y_test, outcome.predictions[best]),
-                    "val_mae": outcome.val_maes[best], "train_time_s": outcome.train_seconds,
+        best_word = "highest" if task.higher_is_better else "lowest"
+        selected = {"model": outcome.name,
+                    "variant": f"fold {best + 1}/{k}, {best_word} validation {task.val_label}",
+                    **task.metrics(y_test, outcome.predictions[best]),
+                    task.val_column: outcome.val_scores[best],
+                    "train_time_s": outcome.train_seconds,
                     "predict_time_s": outcome.predict_seconds[best],
                     "n_parameters": n_params[best], "epochs": epochs[best],
                     "best_epoch": infos[best].get("best_epoch"), "ensemble_std": None,
                     "n_train": len(fits[best][1]), "n_val": len(fits[best][2]), **common}
-        ensemble = {"model": f"{outcome.name}-ensemble", "variant": f"mean of {k} fold models",
-                    **_metrics(y_test, mean), "val_mae": float(np.mean(outcome.val_maes)),
+        ensemble = {"model": f"{outcome.name}-ensemble",
+                    "variant": self.ensemble_words[task.name].format(k=k),
+                    **task.metrics(y_test, mean),
+                    task.val_column: float(np.mean(outcome.val_scores)),
                     "train_time_s": outcome.train_seconds,
                     "predict_time_s": float(sum(outcome.predict_seconds)),
                     "n_parameters": None if any(p is None for p in n_params)
@@ -302,14 +306,16 @@ class TatisProtocol(Protocol):
                     "epochs": None if any(e is None for e in epochs) else int(sum(epochs)),
                     "best_epoch": None, "ensemble_std": float(std.mean()),
                     "n_train": len(split.train), "n_val": len(split.train), **common}
-        columns = {"y_pred": outcome.predictions[best], "y_pred_ensemble": mean,
-                   "y_std_ensemble": std}
+        columns = {**task.columns(outcome.predictions[best]),
+                   **task.columns(mean, "_ensemble"), "y_std_ensemble": std}
         for i, p in enumerate(outcome.predictions):
-            columns[f"y_pred_fold{i + 1}"] = p
+            columns.update(task.columns(p, f"_fold{i + 1}"))
         return [selected, ensemble], columns, {"selected_fold": best + 1}
 
     def fitted_model(self, pipelines, outcome):
-        return FoldEnsembleRegressor(pipelines, self._best(outcome))
+        kind = FoldEnsembleClassifier if outcome.task.name == "classification" \
+            else FoldEnsembleRegressor
+        return kind(pipelines, self._best(outcome))
 
     def describe(self, split):
         return (f"train {len(split.train):,} in {split.n_folds} folds / test "

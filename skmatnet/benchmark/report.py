@@ -22,6 +22,7 @@ import pandas as pd
 
 from .._io import atomic_open
 from .published import SOURCES
+from .tasks import ClassificationTask, RegressionTask, Task
 
 __all__ = [
     "TABLE_COLUMNS",
@@ -31,28 +32,21 @@ __all__ = [
     "format_markdown",
     "format_text_table",
     "parity_plot",
+    "roc_plot",
 ]
 
-#: Columns of ``results.csv``, in order.
-TABLE_COLUMNS = [
-    "model", "variant", "test_mae", "test_rmse", "test_r2", "val_mae", "train_time_s",
-    "predict_time_s", "n_parameters", "epochs", "best_epoch", "ensemble_std",
-    "paper_mae", "paper_train_time_s", "paper_source", "n_train", "n_val", "n_test", "details",
-]
+#: Columns of ``results.csv`` of a regression task, in order (a classification
+#: task's are :attr:`ClassificationTask.table_columns`).
+TABLE_COLUMNS = list(RegressionTask.table_columns)
 
-# Columns of the human-readable tables: (column, heading, format).
-_SHOWN = [
-    ("model", "model", "s"),
-    ("test_mae", "test MAE", ".4f"),
-    ("paper_mae", "paper MAE", ".3f"),
-    ("test_rmse", "test RMSE", ".4f"),
-    ("test_r2", "test R²", ".3f"),
-    ("train_time_s", "train time (s)", ",.0f"),
-    ("paper_train_time_s", "paper train time (s)", ",.0f"),
-    ("predict_time_s", "predict time (s)", ".2f"),
-    ("n_parameters", "parameters", ",d"),
-    ("epochs", "epochs", "d"),
-]
+
+def _task(table: pd.DataFrame, task: Task | None) -> Task:
+    """The given task, or the one whose headline column the table has."""
+    if task is not None:
+        return task
+    if "test_roc_auc" in table.columns and "test_mae" not in table.columns:
+        return ClassificationTask(np.array([0, 1]))
+    return RegressionTask()
 
 
 def _missing(value: Any) -> bool:
@@ -69,30 +63,40 @@ def _cell(value: Any, fmt: str) -> str:
     return format(value, fmt)
 
 
-def baseline_verdict(table: pd.DataFrame, baselines: Sequence[str] = ("automl", "tradml")) -> str:
-    """One line: which networks beat the best baseline's test MAE, which do not.
+def baseline_verdict(table: pd.DataFrame, baselines: Sequence[str] = ("automl", "tradml"), *,
+                     task: Task | None = None) -> str:
+    """One line: which networks beat the best baseline's headline metric, which do not.
 
-    Empty when the table lacks a baseline or a network. With several rows per
-    model (the tatis protocol) each model's best row counts.
+    The metric is the task's (test MAE, lower is better; test ROC-AUC, higher
+    is better). Empty when the table lacks a baseline or a network. With
+    several rows per model (the tatis protocol) each model's best row counts.
     """
-    best = table.groupby("model", sort=False)["test_mae"].min().dropna()
+    task = _task(table, task)
+    grouped = table.groupby("model", sort=False)[task.headline]
+    best = (grouped.max() if task.higher_is_better else grouped.min()).dropna()
     base = best[best.index.isin(baselines)]
     nets = best[~best.index.isin(baselines)]
     if base.empty or nets.empty:
         return ""
-    name, value = base.idxmin(), base.min()
-    below = [f"{n} {v:.4f}" for n, v in nets.items() if v < value]
-    above = [f"{n} {v:.4f}" for n, v in nets.items() if v >= value]
-    text = f"Best baseline: {name} {value:.4f}. Networks below it: {', '.join(below) or 'none'}"
-    if above:
-        text += f"; not below it: {', '.join(above)}"
+    higher = task.higher_is_better
+    name = base.idxmax() if higher else base.idxmin()
+    value = base[name]
+    better = [f"{n} {v:.4f}" for n, v in nets.items() if (v > value if higher else v < value)]
+    worse = [f"{n} {v:.4f}" for n, v in nets.items() if not (v > value if higher else v < value)]
+    word = "above" if higher else "below"
+    metric = "" if task.name == "regression" else f" ({task.headline_label})"
+    text = (f"Best baseline: {name} {value:.4f}{metric}. Networks {word} it: "
+            f"{', '.join(better) or 'none'}")
+    if worse:
+        text += f"; not {word} it: {', '.join(worse)}"
     return text + "."
 
 
-def format_text_table(table: pd.DataFrame) -> str:
+def format_text_table(table: pd.DataFrame, *, task: Task | None = None) -> str:
     """The results as an aligned plain-text table, for the terminal."""
-    headings = [heading for _, heading, _ in _SHOWN]
-    rows = [[_cell(record.get(col), fmt) for col, _, fmt in _SHOWN]
+    shown = _task(table, task).shown
+    headings = [heading for _, heading, _ in shown]
+    rows = [[_cell(record.get(col), fmt) for col, _, fmt in shown]
             for record in table.to_dict("records")]
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
               for i, h in enumerate(headings)]
@@ -111,15 +115,17 @@ def format_markdown(
     title: str,
     summary: Sequence[str],
     notes: Sequence[str] = (),
+    task: Task | None = None,
 ) -> str:
     """The results as a Markdown page: title, summary lines, table, sources, notes."""
-    headings = [heading for _, heading, _ in _SHOWN]
+    shown = _task(table, task).shown
+    headings = [heading for _, heading, _ in shown]
     lines = [f"# {title}", ""]
     lines += [*summary, ""]
     lines.append("| " + " | ".join(headings) + " |")
     lines.append("|" + "|".join(":---" if i == 0 else "---:" for i in range(len(headings))) + "|")
     for record in table.to_dict("records"):
-        cells = [_cell(record.get(col), fmt) for col, _, fmt in _SHOWN]
+        cells = [_cell(record.get(col), fmt) for col, _, fmt in shown]
         lines.append("| " + " | ".join(cells) + " |")
     sources = [s for s in dict.fromkeys(table.get("paper_source", pd.Series(dtype=object)))
                if isinstance(s, str) and s]
@@ -148,8 +154,10 @@ def bubble_chart(
     title: str = "",
     units: str = "",
     published: Sequence[tuple[str, float, float]] = (),
+    metric: str = "test_mae",
+    metric_label: str = "test MAE",
 ) -> None:
-    """Training time against test MAE, bubble area proportional to the parameter count.
+    """Training time against a test metric, bubble area proportional to the parameter count.
 
     Like Figure 2 of the BRNet paper. Models with an unknown parameter count
     get the smallest bubble; published (time, MAE) points are drawn as hollow
@@ -165,15 +173,17 @@ def bubble_chart(
         Chart title and the target's units.
     published : sequence of (label, seconds, mae)
         Published points to add.
+    metric, metric_label : str, default="test_mae", "test MAE"
+        The column on the y axis and its label (``test_roc_auc`` for labels).
     """
     fig = _figure(7.0, 5.0)
     ax = fig.add_subplot()
-    frame = table.dropna(subset=["train_time_s", "test_mae"])
+    frame = table.dropna(subset=["train_time_s", metric])
     params = pd.to_numeric(frame["n_parameters"], errors="coerce").to_numpy(dtype=float)
     largest = np.nanmax(params) if np.isfinite(params).any() else 1.0
     sizes = 40 + 1600 * np.sqrt(np.nan_to_num(params, nan=0.0) / max(largest, 1.0))
     times = np.maximum(frame["train_time_s"].to_numpy(dtype=float), 1e-3)
-    maes = frame["test_mae"].to_numpy(dtype=float)
+    maes = frame[metric].to_numpy(dtype=float)
     colors = [f"C{i % 10}" for i in range(len(frame))]
     ax.scatter(times, maes, s=sizes, c=colors, alpha=0.55, edgecolors="black", linewidths=0.6)
     for name, x, y_ in zip(frame["model"], times, maes, strict=True):
@@ -195,8 +205,9 @@ def bubble_chart(
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("training time (s, log scale)")
-    ax.set_ylabel(f"test MAE{f' ({units})' if units else ''}")
-    ax.set_title(title or "training time vs test MAE (bubble area ~ parameters)", fontsize=10)
+    ax.set_ylabel(f"{metric_label}{f' ({units})' if units else ''}")
+    ax.set_title(title or f"training time vs {metric_label} (bubble area ~ parameters)",
+                 fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     _save_png(fig, path)
@@ -238,6 +249,44 @@ def parity_plot(
     ax.set_xlabel(f"true{suffix}")
     ax.set_ylabel(f"predicted{suffix}")
     ax.set_title(title, fontsize=10)
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    _save_png(fig, path)
+
+
+def roc_plot(
+    curves: Sequence[tuple[str, np.ndarray, np.ndarray]],
+    path: str | os.PathLike,
+    *,
+    title: str = "",
+) -> None:
+    """ROC curves of several models on the same test rows, with their AUC in the legend.
+
+    Parameters
+    ----------
+    curves : sequence of (label, y_true_positive, score)
+        Per model: whether each test row is of the positive class, and the
+        model's score for it (probability or decision value).
+    path : path-like
+        PNG file to write.
+    title : str
+        Chart title.
+    """
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    fig = _figure(5.5, 5.0)
+    ax = fig.add_subplot()
+    for i, (label, positive, score) in enumerate(curves):
+        fpr, tpr, _ = roc_curve(positive, score)
+        auc = roc_auc_score(positive, score)
+        ax.plot(fpr, tpr, color=f"C{i % 10}", linewidth=1.2, label=f"{label} (AUC {auc:.4f})")
+    ax.plot([0, 1], [0, 1], color="gray", linewidth=0.8, linestyle="--")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="lower right", fontsize=8)
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
     _save_png(fig, path)

@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from sklearn.metrics import mean_absolute_error
 from sklearn.pipeline import Pipeline
 
 from ..featurizer import ElementFractionTransformer
@@ -27,6 +25,7 @@ from .models import count_model_parameters, get_runner
 from .output import OutputDir, fingerprint
 from .protocols import FitOutcome, Split, get_protocol
 from .results import write_results
+from .tasks import RegressionTask, Task, make_task
 
 __all__ = [
     "FULL_SETTINGS",
@@ -45,8 +44,9 @@ class BenchmarkResult:
     Attributes
     ----------
     table : pandas.DataFrame
-        One row per reported model (columns: :data:`report.TABLE_COLUMNS`),
-        the content of ``results.csv``.
+        One row per reported model (columns: the task's
+        :attr:`~skmatnet.benchmark.tasks.Task.table_columns`, for regression
+        :data:`report.TABLE_COLUMNS`), the content of ``results.csv``.
     output_dir : pathlib.Path
         Where everything was written.
     models : list of str
@@ -65,6 +65,9 @@ class BenchmarkResult:
         How they were split.
     environment : dict
         The content of ``environment.json``.
+    task : Task
+        What was predicted: :class:`~skmatnet.benchmark.tasks.RegressionTask`
+        or :class:`~skmatnet.benchmark.tasks.ClassificationTask`.
     """
 
     table: pd.DataFrame
@@ -77,11 +80,13 @@ class BenchmarkResult:
     data: BenchmarkData | None = None
     split: Split | None = None
     environment: dict = field(default_factory=dict)
+    task: Task = field(default_factory=RegressionTask)
 
     def to_text(self) -> str:
         """The results table as aligned text, and whether the networks beat the baselines."""
-        verdict = report.baseline_verdict(self.table)
-        return report.format_text_table(self.table) + (f"\n\n{verdict}" if verdict else "")
+        verdict = report.baseline_verdict(self.table, task=self.task)
+        return report.format_text_table(self.table, task=self.task) + \
+            (f"\n\n{verdict}" if verdict else "")
 
     def __str__(self) -> str:
         return self.to_text()
@@ -168,9 +173,13 @@ class Benchmark:
         data = load_benchmark_data(
             config.data, formula_column=config.formula_column,
             target_column=config.target_column, dedupe=config.dedupe,
-            max_rows=config.max_rows, seed=config.seed,
+            max_rows=config.max_rows, seed=config.seed, task=config.task,
+            threshold=config.threshold, target=config.target,
         )
         split = self.protocol.split(data, seed=config.seed, n_folds=config.n_folds)
+        task = make_task(data.task, data.y, data.threshold)
+        for _, train, _ in split.fits():
+            task.check_split(data.y, train, split.test)
         split_sha = split.sha256(data)
         output = OutputDir(config.output_path(data.name))
         previous_runs = output.start(resume=config.resume)
@@ -190,7 +199,7 @@ class Benchmark:
         with _InterruptGuard() as guard:
             try:
                 for number, name in enumerate(names, 1):
-                    runner = get_runner(name, config.settings)
+                    runner = get_runner(name, config.settings, task)
                     expected = fingerprint(data, split, split_sha, runner)
                     if config.resume and self._reuse(output, name, expected, records):
                         resumed.append(name)
@@ -203,12 +212,12 @@ class Benchmark:
                     if record is None:
                         continue
                     records[name] = record
-                    rows = record["rows"]
-                    self.say(f"[{name}] test MAE {rows[0]['test_mae']:.4f}"
-                             + (f", ensemble {rows[1]['test_mae']:.4f}" if len(rows) > 1 else "")
+                    rows, key = record["rows"], task.headline
+                    self.say(f"[{name}] {task.headline_label} {rows[0][key]:.4f}"
+                             + (f", ensemble {rows[1][key]:.4f}" if len(rows) > 1 else "")
                              + f"; train {rows[0]['train_time_s']:.0f} s")
                     write_results(output, data, split, records, names, environment,
-                                  plots=False, status="running")
+                                  plots=False, status="running", task=task)
             except KeyboardInterrupt:
                 interrupted = True
         status = "interrupted" if interrupted else ("finished with failures" if failed
@@ -217,11 +226,11 @@ class Benchmark:
                            finished_models=[n for n in names if n in records], failed=failed)
         output.write_environment(environment)
         table = write_results(output, data, split, records, names, environment,
-                              plots=config.plots, status=status)
+                              plots=config.plots, status=status, task=task)
         result = BenchmarkResult(
             table=table, output_dir=output.path, models=names,
             finished=[n for n in names if n in records], resumed=resumed, failed=failed,
-            interrupted=interrupted, data=data, split=split, environment=environment,
+            interrupted=interrupted, data=data, split=split, environment=environment, task=task,
         )
         if interrupted:
             raise BenchmarkInterrupted(result)
@@ -250,8 +259,9 @@ class Benchmark:
     def _reuse(self, output: OutputDir, name: str, expected: dict, records: dict) -> bool:
         record = output.earlier_result(name, expected)
         if record is not None:
-            self.say(f"[{name}] done in an earlier run (test MAE "
-                     f"{record['rows'][0]['test_mae']:.4f}); skipped")
+            key = next(k for k in record["rows"][0] if k in ("test_mae", "test_roc_auc"))
+            self.say(f"[{name}] done in an earlier run ({key.replace('_', ' ')} "
+                     f"{record['rows'][0][key]:.4f}); skipped")
             records[name] = record
             return True
         if output.has_result(name):
@@ -315,22 +325,24 @@ class Benchmark:
             infos.append(info)
         train_seconds = time.monotonic() - start
 
-        val_maes = [float(mean_absolute_error(y[va], m.predict(X[va]))) for m, (_, _, va)
-                    in zip(models, fits, strict=True)]
+        task = runner.task
+        val_scores = [task.val_score(y[va], task.outputs(m, X[va])) for m, (_, _, va)
+                      in zip(models, fits, strict=True)]
         X_test = X[split.test]
         predictions, predict_seconds = [], []
         for model in models:
             t0 = time.monotonic()
-            predictions.append(np.asarray(model.predict(X_test), dtype=np.float64).ravel())
+            predictions.append(task.outputs(model, X_test))
             predict_seconds.append(time.monotonic() - t0)
         outcome = FitOutcome(
-            name=name, models=models, infos=infos, val_maes=val_maes, predictions=predictions,
-            predict_seconds=predict_seconds,
+            name=name, models=models, infos=infos, val_scores=val_scores,
+            predictions=predictions, predict_seconds=predict_seconds,
             n_parameters=[count_model_parameters(m) for m in models],
-            train_seconds=train_seconds, summary=details.get("best_summary", ""),
+            train_seconds=train_seconds, summary=details.get("best_summary", ""), task=task,
         )
         details = {**details, "search_and_train_seconds": train_seconds,
-                   "prepare_seconds": search_seconds, "fits": infos, "val_mae_per_fit": val_maes}
+                   "prepare_seconds": search_seconds, "fits": infos,
+                   f"val_{task.val_metric}_per_fit": val_scores}
         return outcome, details
 
 
@@ -398,6 +410,22 @@ def run_benchmark(data: str | os.PathLike, **options: Any) -> BenchmarkResult:
         tests and trials; not comparable with published numbers).
     formula_column, target_column : str, default="formula", "target"
         Columns of a CSV file.
+    task : {"auto", "regression", "classification"}, default="auto"
+        ``auto``: labels (a boolean target, or a CSV column without a number
+        in it) make a classification benchmark, numbers a regression one.
+        Classification trains the networks' classifiers (``BRNetClassifier``
+        ...), hyperopt-sklearn's ``any_classifier`` and a classifier grid
+        (random forest, extra trees, gradient boosting, kNN, logistic
+        regression, SVC), selects by validation ROC-AUC, and reports ROC-AUC,
+        accuracy, F1 and log-loss with a ROC-curve plot (``roc.png``); the
+        ``tatis`` ensemble averages probabilities.
+    threshold : float or None
+        Turn a numeric target into labels ``target > threshold``
+        (classification): e.g. ``0`` on a band gap, ``True`` for the rows with
+        a gap.
+    target : str or None
+        A dataset's alternative target, e.g. ``"is_metal"`` for the band-gap
+        datasets (:func:`skmatnet.load_dataset`).
     dedupe : {"min", "mean"} or None, default="min"
         One row per composition (the lowest target: the BRNet protocol).
     device : str, default="auto"

@@ -1,9 +1,11 @@
-"""The traditional machine-learning baseline: a grid search over classic regressors.
+"""The traditional machine-learning baseline: a grid search over classic regressors or classifiers.
 
 Random forest, extra trees, histogram gradient boosting, k-nearest neighbours,
 ridge regression and (in the ``full`` grid) a support-vector regressor, on the
-86 element fractions. Every candidate is fitted on the training part and
-scored by its MAE on the validation part, which is what
+86 element fractions; for labels the same forests, boosting and kNN as
+classifiers, logistic regression and (``default`` and ``full`` grids) an RBF
+support-vector classifier. Every candidate is fitted on the training part and
+scored on the validation part (MAE for numbers, ROC-AUC for labels), which is what
 ``GridSearchCV(cv=PredefinedSplit(...), refit=False)`` does on the training
 and validation rows; the loop is written out so that the best candidate,
 already fitted on the training part, is kept instead of fitted again, a
@@ -22,18 +24,21 @@ import numpy as np
 from scipy.linalg import LinAlgWarning
 from sklearn.base import clone
 from sklearn.ensemble import (
+    ExtraTreesClassifier,
     ExtraTreesRegressor,
+    HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
+    RandomForestClassifier,
     RandomForestRegressor,
 )
-from sklearn.linear_model import Ridge
-from sklearn.metrics import mean_absolute_error
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import ParameterGrid
-from sklearn.neighbors import KNeighborsRegressor
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import Pipeline
-from sklearn.svm import SVR
+from sklearn.svm import SVC, SVR
 
 from .errors import BenchmarkError
+from .tasks import RegressionTask, SearchScores, Task
 
 __all__ = ["TRADML_GRIDS", "TradMLSearchResult", "holdout_grid_search", "tradml_param_grid"]
 
@@ -42,7 +47,7 @@ TRADML_GRIDS = ("quick", "default", "full")
 
 
 def tradml_param_grid(grid: str = "default", *, seed: int = 1234567,
-                      n_jobs: int = 1) -> list[dict]:
+                      n_jobs: int = 1, task: str = "regression") -> list[dict]:
     """The candidates of a predefined grid, as a ``param_grid`` over ``Pipeline([("model", ...)])``.
 
     Parameters
@@ -58,6 +63,8 @@ def tradml_param_grid(grid: str = "default", *, seed: int = 1234567,
         ``random_state`` of the randomized regressors.
     n_jobs : int, default=1
         ``n_jobs`` of the forests and kNN.
+    task : {"regression", "classification"}, default="regression"
+        Regressors, or the classifiers of :func:`_classifier_grid`.
 
     Returns
     -------
@@ -67,6 +74,8 @@ def tradml_param_grid(grid: str = "default", *, seed: int = 1234567,
     """
     if grid not in TRADML_GRIDS:
         raise BenchmarkError(f"tradml grid must be one of {TRADML_GRIDS}, got {grid!r}")
+    if task == "classification":
+        return _classifier_grid(grid, seed=seed, n_jobs=n_jobs)
     rf = RandomForestRegressor(random_state=seed, n_jobs=n_jobs)
     et = ExtraTreesRegressor(random_state=seed, n_jobs=n_jobs)
     hgb = HistGradientBoostingRegressor(random_state=seed, early_stopping=False)
@@ -92,6 +101,40 @@ def tradml_param_grid(grid: str = "default", *, seed: int = 1234567,
     return param_grid
 
 
+def _classifier_grid(grid: str, *, seed: int, n_jobs: int) -> list[dict]:
+    """The classifiers of each grid: the regressors' counterparts, logistic regression, an SVC.
+
+    ``quick``: one setting each, no SVC. ``default``: the regression grid's
+    settings, logistic regression at three penalties and an RBF SVC (ranked
+    by its decision function: no probabilities, so no log-loss; its fit grows
+    with the square of the rows, a few minutes on 20k rows). ``full`` adds a
+    second SVC penalty.
+    """
+    rf = RandomForestClassifier(random_state=seed, n_jobs=n_jobs)
+    et = ExtraTreesClassifier(random_state=seed, n_jobs=n_jobs)
+    hgb = HistGradientBoostingClassifier(random_state=seed, early_stopping=False)
+    knn = KNeighborsClassifier(weights="distance", n_jobs=n_jobs)
+    logistic = LogisticRegression(max_iter=2000)
+    if grid == "quick":
+        return [
+            {"model": [rf], "model__n_estimators": [100], "model__max_features": ["sqrt"]},
+            {"model": [et], "model__n_estimators": [100], "model__max_features": ["sqrt"]},
+            {"model": [hgb], "model__max_iter": [200]},
+            {"model": [knn], "model__n_neighbors": [10]},
+            {"model": [logistic], "model__C": [10.0]},
+        ]
+    return [
+        {"model": [rf], "model__n_estimators": [300], "model__max_features": ["sqrt", 0.33]},
+        {"model": [et], "model__n_estimators": [300], "model__max_features": ["sqrt", 0.33]},
+        {"model": [hgb], "model__max_iter": [1000], "model__learning_rate": [0.1],
+         "model__max_leaf_nodes": [63]},
+        {"model": [knn], "model__n_neighbors": [5, 10, 20]},
+        {"model": [logistic], "model__C": [1.0, 10.0, 100.0]},
+        {"model": [SVC(random_state=seed)], "model__C": [10.0] if grid == "default"
+         else [1.0, 10.0]},
+    ]
+
+
 def _describe(params: dict) -> str:
     model = params["model"]
     settings = ", ".join(
@@ -101,7 +144,7 @@ def _describe(params: dict) -> str:
 
 
 @dataclass
-class TradMLSearchResult:
+class TradMLSearchResult(SearchScores):
     """Outcome of :func:`holdout_grid_search`.
 
     Attributes
@@ -111,10 +154,10 @@ class TradMLSearchResult:
     best_params : dict
         Its parameters.
     best_loss : float
-        Its validation MAE.
+        Its validation loss: the MAE, or 1 - ROC-AUC for a classification task.
     candidates : list of dict
-        Every candidate: description, validation MAE (None when it failed),
-        fit seconds, failure reason.
+        Every candidate: description, validation metric (``valid_mae`` or
+        ``valid_roc_auc``; None when it failed), fit seconds, failure reason.
     seconds : float
         Wall-clock time of the search.
     """
@@ -124,6 +167,7 @@ class TradMLSearchResult:
     best_loss: float
     candidates: list = field(default_factory=list)
     seconds: float = 0.0
+    task: Task = field(default_factory=RegressionTask)
 
     @property
     def description(self) -> str:
@@ -139,8 +183,9 @@ def holdout_grid_search(
     y_val: Any,
     *,
     progress: Callable[[str], None] | None = None,
+    task: Task | None = None,
 ) -> TradMLSearchResult:
-    """Fit every candidate on the training rows and keep the one with the lowest validation MAE.
+    """Fit every candidate on the training rows and keep the one with the best validation score.
 
     Parameters
     ----------
@@ -151,6 +196,9 @@ def holdout_grid_search(
         The training and validation parts.
     progress : callable or None
         Called with one line of text after every candidate.
+    task : Task or None, default=None
+        What is scored: the MAE (``None``: regression), or the ROC-AUC of a
+        :class:`~skmatnet.benchmark.tasks.ClassificationTask`.
 
     Returns
     -------
@@ -162,6 +210,8 @@ def holdout_grid_search(
         If every candidate failed.
     """
     say = progress or (lambda line: None)
+    task = task if task is not None else RegressionTask()
+    metric, name = f"valid_{task.val_metric}", task.val_label
     grid = list(ParameterGrid(param_grid))
     template = Pipeline([("model", Ridge())])
     start = time.monotonic()
@@ -179,25 +229,27 @@ def holdout_grid_search(
                 # e.g. ridge with a tiny penalty on the collinear fractions (they sum to 1)
                 warnings.simplefilter("ignore", category=LinAlgWarning)
                 estimator.fit(X_train, y_train)
-                loss = float(mean_absolute_error(y_val, estimator.predict(X_val)))
+                loss = task.loss(estimator, X_val, y_val)
             if not np.isfinite(loss):
-                raise ValueError("non-finite validation MAE")
+                raise ValueError(f"non-finite validation {name}")
             failure = None
         except (ValueError, ArithmeticError, MemoryError, np.linalg.LinAlgError) as exc:
             loss, failure = None, f"{type(exc).__name__}: {exc}"[:300]
         seconds = time.monotonic() - t0
-        candidates.append({"candidate": description, "valid_mae": loss,
+        score = None if loss is None else task.score_of(loss)
+        candidates.append({"candidate": description, metric: score,
                            "seconds": round(seconds, 2), "failure": failure})
         if loss is not None and (best is None or loss < best[0]):
-            best = (loss, estimator, params)
-        shown = f"valid MAE {loss:.4f}" if loss is not None else f"failed: {failure[:80]}"
-        best_text = f"best {best[0]:.4f}" if best else "no success yet"
+            best = (loss, estimator, params, score)
+        shown = f"valid {name} {score:.4f}" if loss is not None else f"failed: {failure[:80]}"
+        best_text = f"best {best[3]:.4f}" if best else "no success yet"
         say(f"candidate {number}/{len(grid)} {description} {shown}; {best_text} "
             f"({time.monotonic() - start:.0f} s)")
     if best is None:
         raise BenchmarkError(
             f"all {len(grid)} trad. ML candidates failed: {candidates[0]['failure']}"
         )
-    loss, estimator, params = best
+    loss, estimator, params, _ = best
     return TradMLSearchResult(best_estimator=estimator, best_params=params, best_loss=loss,
-                              candidates=candidates, seconds=time.monotonic() - start)
+                              candidates=candidates, seconds=time.monotonic() - start,
+                              task=task)

@@ -69,9 +69,11 @@ class DivergenceGuard(Callback):
     """Stop when the training or validation loss becomes NaN or infinite, or explodes.
 
     A loss *explodes* when an epoch's training loss exceeds ``factor`` times
-    the loss the fit started from: the first epoch's, or, when the fit
-    continues an earlier one (``warm_start``, ``partial_fit``), the lowest
-    training loss of the history before it. A rate too high for the data can
+    the loss the fit started from: the first epoch's; when the fit continues
+    an earlier one (``warm_start``, ``partial_fit``), the lowest training loss
+    of the history before it; for a network that starts from pretrained
+    weights, the training loss of those weights (``net.starting_loss(X, y)``
+    where the net has it). A rate too high for the data can
     do this with a finite loss that would otherwise pass unnoticed. Measured
     on OQMD band gaps (BRNet, batch 256): at lr 4e-3 the loss went from 0.255
     (first epoch) to 90,637 in epoch 3 and was still far above its best six
@@ -95,11 +97,17 @@ class DivergenceGuard(Callback):
     def __init__(self, factor=1000.0):
         self.factor = factor
 
-    def on_train_begin(self, net, **kwargs):
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.diverged_ = None
         earlier = [row["train_loss"] for row in net.history if "train_loss" in row]
         earlier = [loss for loss in earlier if _finite(loss)]
         self.reference_ = min(earlier) if earlier else None
+        if self.reference_ is None and X is not None and hasattr(net, "starting_loss"):
+            # A fine-tuned network starts from a loss of its own: an explosion in the
+            # first epoch then shows against it.
+            start = net.starting_loss(X, y)
+            if start is not None and _finite(start):
+                self.reference_ = start
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]

@@ -1,0 +1,150 @@
+"""Fine-tuning: start a fit from the weights of a pretrained model.
+
+A mixin for :class:`skmatnet._base.MatNetBase`. With ``init_from`` set, every
+fit builds its network as usual, then copies the pretrained network's weights
+into it: the same network class, input width and layer shapes are required
+(and checked, with errors naming what differs); the output layer is copied only
+where its shape matches and ``reset_output`` is off, so a new property, a
+different number of targets or a classifier's class count get a fresh output
+layer. ``freeze_layers`` then stops training of the first layers.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import torch
+from torch import nn
+
+__all__ = ["PretrainedMixin", "freeze_leading_layers", "layer_groups"]
+
+#: The output layer of every network (``CompositionNet`` subclasses name it so).
+_OUTPUT = "output"
+
+
+def layer_groups(module: nn.Module) -> list[list[nn.Module]]:
+    """The network's layers in order, output layer excluded: each Linear with what follows it.
+
+    A group starts at each ``nn.Linear`` (in registration order, which is the
+    forward order of the trunk) and takes the parameterised modules registered
+    after it until the next one, such as its batch normalisation.
+    """
+    groups: list[list[nn.Module]] = []
+    for name, child in module.named_modules():
+        if name == _OUTPUT or name.startswith(_OUTPUT + "."):
+            continue
+        if not any(True for _ in child.parameters(recurse=False)):
+            continue
+        if isinstance(child, nn.Linear) or not groups:
+            groups.append([child])
+        else:
+            groups[-1].append(child)
+    return groups
+
+
+def freeze_leading_layers(module: nn.Module, n_layers: int) -> None:
+    """Stop gradients through the first ``n_layers`` layer groups (:func:`layer_groups`).
+
+    Their batch normalisations keep their running statistics (momentum 0), so a
+    frozen layer computes what it computed in the pretrained network.
+
+    Raises
+    ------
+    ValueError
+        If the network has fewer layers.
+    """
+    groups = layer_groups(module)
+    if n_layers > len(groups):
+        raise ValueError(f"freeze_layers={n_layers}, but the {type(module).__name__} network "
+                         f"has {len(groups)} layers before its output layer")
+    for group in groups[:n_layers]:
+        for layer in group:
+            for parameter in layer.parameters(recurse=False):
+                parameter.requires_grad_(False)
+            if isinstance(layer, nn.modules.batchnorm._BatchNorm):
+                layer.momentum = 0.0
+
+
+class PretrainedMixin:
+    """``init_from``, ``freeze_layers`` and ``reset_output``; see the module docstring."""
+
+    def _pretrained_source(self) -> Any:
+        """The fitted estimator ``init_from`` names (loaded from its file for a path)."""
+        source = self.init_from
+        if isinstance(source, (str, os.PathLike)):
+            from .persistence import load_model
+
+            source = load_model(source)
+        steps = getattr(source, "steps", None)
+        if steps:  # a Pipeline ending in the estimator
+            source = steps[-1][1]
+        from ._base import MatNetBase
+
+        if not isinstance(source, MatNetBase):
+            raise TypeError(
+                f"init_from must be the path of a saved skmatnet model, or a fitted skmatnet "
+                f"estimator or Pipeline ending in one; got {type(source).__name__}"
+            )
+        if not source.__sklearn_is_fitted__():
+            raise ValueError(
+                f"init_from is an unfitted {type(source).__name__}. scikit-learn's clone() "
+                "(GridSearchCV, cross_val_score) resets estimator parameters to unfitted "
+                "copies: save the pretrained model with save_model and pass its path"
+            )
+        return source
+
+    def starting_loss(self, X, y) -> float | None:
+        """The training loss of the pretrained weights on ``(X, y)``, before any update.
+
+        What :class:`~skmatnet.callbacks.DivergenceGuard` measures an explosion
+        against in a fine-tuning fit; ``None`` without ``init_from``.
+        """
+        if self.init_from is None:
+            return None
+        from skorch.utils import to_tensor
+
+        with torch.no_grad():
+            y_pred = self.forward(X, training=False, device=self.device)
+            loss = self.get_loss(y_pred, to_tensor(y, device=self.device), X=X, training=False)
+        return float(loss)
+
+    def _load_pretrained(self) -> None:
+        """Copy the pretrained weights into the freshly built ``module_``; freeze layers."""
+        source = self._pretrained_source()
+        pretrained = getattr(source.module_, "_orig_mod", source.module_)
+        mine = self.module_
+        if type(pretrained) is not type(mine):
+            raise ValueError(
+                f"init_from holds a {type(pretrained).__name__} network, but "
+                f"{type(self).__name__} builds {type(mine).__name__}: fine-tune with the "
+                f"estimator of the pretrained network"
+            )
+        if source.n_features_in_ != self.n_features_in_:
+            raise ValueError(
+                f"init_from was trained on {source.n_features_in_} input features, but X has "
+                f"{self.n_features_in_}: the inputs must be the same featurization"
+            )
+        weights = pretrained.state_dict()
+        own = mine.state_dict()
+        output_matches = all(
+            weights[key].shape == own[key].shape for key in own if key.startswith(_OUTPUT + ".")
+        )
+        keep = {}
+        for key, value in own.items():
+            if key.startswith(_OUTPUT + "."):
+                if output_matches and not self.reset_output:
+                    keep[key] = weights[key]
+                continue
+            if key not in weights or weights[key].shape != value.shape:
+                shape = tuple(weights[key].shape) if key in weights else "missing"
+                raise ValueError(
+                    f"init_from's {type(pretrained).__name__} has another shape: layer {key} is "
+                    f"{shape} there and {tuple(value.shape)} here; set width and the module__ "
+                    f"settings to the pretrained model's (width={source.width})"
+                )
+            keep[key] = weights[key]
+        with torch.no_grad():
+            mine.load_state_dict(keep, strict=False)
+        if self.freeze_layers:
+            freeze_leading_layers(mine, self.freeze_layers)

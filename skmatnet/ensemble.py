@@ -1,0 +1,276 @@
+"""Deep ensembles: several fits of one regressor, their mean and their spread.
+
+:class:`MatNetEnsembleRegressor` fits ``n_estimators`` copies of a regressor
+that differ by seed (``members="seed"``), by bootstrap sample of the rows
+(``"bootstrap"``), or by cross-validation fold (``cv=``: one member per fold,
+trained on the other folds and, for skmatnet networks, early-stopped on its
+own fold: the Tatis protocol's fold ensemble). ``predict`` is the members'
+mean; ``predict(X, return_std=True)`` adds their standard deviation, the
+spread of the ensemble, as :class:`~sklearn.gaussian_process.GaussianProcessRegressor`
+returns one. ``calibrate=True`` rescales that spread by one factor fitted on
+held-out rows, so that Gaussian intervals around the mean hold on them
+(:mod:`skmatnet.metrics` measures how well).
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+
+import numpy as np
+from joblib import Parallel, delayed
+from scipy.sparse import issparse
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
+from sklearn.model_selection import check_cv
+from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import _num_samples, check_is_fitted, column_or_1d
+
+__all__ = ["MatNetEnsembleRegressor", "fit_std_scale"]
+
+
+def fit_std_scale(y_true, y_mean, y_std) -> float:
+    """The factor ``s`` that makes ``s * y_std`` the best Gaussian spread for these errors.
+
+    It maximises the Gaussian likelihood of the held-out errors over ``s``,
+    whose closed form is ``s = sqrt(mean((error / std)**2))``: the root mean
+    square of the standardised errors.
+    """
+    y_true, y_mean, y_std = (np.asarray(a, dtype=np.float64).ravel()
+                             for a in (y_true, y_mean, y_std))
+    z = (y_true - y_mean) / np.maximum(y_std, np.finfo(np.float64).tiny)
+    return float(np.sqrt(np.mean(z**2)))
+
+
+def _accepts_validation(estimator) -> bool:
+    from ._base import MatNetBase
+
+    last = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    return isinstance(last, MatNetBase)
+
+
+def _fit_member(estimator, X, y, X_val, y_val, threads):
+    """Fit one member (in a worker process when ``n_jobs`` > 1), with a bounded thread pool."""
+    from threadpoolctl import threadpool_limits
+
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+    with threadpool_limits(limits=threads):
+        if X_val is not None and _accepts_validation(estimator):
+            if hasattr(estimator, "steps"):
+                # the validation rows go through the same preprocessing as the training rows
+                head = estimator[:-1].fit(X, y)
+                estimator.steps[-1][1].fit(head.transform(X), y, X_val=head.transform(X_val),
+                                           y_val=y_val)
+            else:
+                estimator.fit(X, y, X_val=X_val, y_val=y_val)
+        else:
+            estimator.fit(X, y)
+    return estimator
+
+
+class MatNetEnsembleRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
+    """A deep ensemble of a regressor: the mean of its members, with their spread.
+
+    Parameters
+    ----------
+    estimator : regressor or None, default=None
+        The member to copy: any skmatnet regressor (``None``:
+        ``BRNetRegressor()``), a ``Pipeline`` ending in one, or any
+        scikit-learn regressor. Members get their own ``random_state``.
+    n_estimators : int, default=5
+        Number of members (ignored with ``cv``: one per fold).
+    members : {"seed", "bootstrap"}, default="seed"
+        ``"seed"``: every member sees all rows, with another seed (weights,
+        shuffling, validation split). ``"bootstrap"``: each also trains on a
+        bootstrap sample of the rows (drawn with replacement).
+    cv : int, cross-validation splitter or None, default=None
+        One member per fold, trained on the other folds; a skmatnet network
+        early-stops on its own fold. ``calibrate`` then uses the out-of-fold
+        predictions.
+    calibrate : bool, default=False
+        Rescale the spread on held-out rows (:func:`fit_std_scale`): the
+        ``X_val, y_val`` given to :meth:`fit`, else the out-of-fold
+        predictions of a ``cv`` ensemble; without either :meth:`fit` raises.
+    n_jobs : int or None, default=None
+        Members trained in parallel (joblib processes). Each worker gets
+        ``os.cpu_count() // n_jobs`` threads (torch and BLAS), so the machine
+        is not oversubscribed.
+    random_state : int or None, default=None
+        Seeds the members' seeds and the bootstrap samples.
+
+    Attributes
+    ----------
+    estimators_ : list of fitted regressors
+    std_scale_ : float
+        The calibration factor of the spread (1.0 without ``calibrate``).
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> from skmatnet import BRNetRegressor, MatNetEnsembleRegressor  # doctest: +SKIP
+    >>> ensemble = MatNetEnsembleRegressor(BRNetRegressor(max_time=60), n_estimators=5,
+    ...                                    calibrate=True)  # doctest: +SKIP
+    >>> ensemble.fit(X, y, X_val=X_val, y_val=y_val)  # doctest: +SKIP
+    >>> mean, std = ensemble.predict(X_test, return_std=True)  # doctest: +SKIP
+    """
+
+    _parameter_constraints: dict = {  # noqa: RUF012 - scikit-learn's declaration
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "n_estimators": [Interval(numbers.Integral, 1, None, closed="left")],
+        "members": [StrOptions({"seed", "bootstrap"})],
+        "cv": ["cv_object", None],
+        "calibrate": ["boolean"],
+        "n_jobs": [numbers.Integral, None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, estimator=None, n_estimators=5, *, members="seed", cv=None,
+                 calibrate=False, n_jobs=None, random_state=None):
+        self.estimator = estimator
+        self.n_estimators = n_estimators
+        self.members = members
+        self.cv = cv
+        self.calibrate = calibrate
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    # -- fitting
+
+    def _template(self):
+        if self.estimator is not None:
+            return self.estimator
+        from .estimators import BRNetRegressor
+
+        return BRNetRegressor()
+
+    def _member(self, seed: int):
+        member = clone(self._template())
+        keys = [k for k in member.get_params() if k == "random_state"
+                or k.endswith("__random_state")]
+        member.set_params(**dict.fromkeys(keys, int(seed)))
+        return member
+
+    def fit(self, X, y, X_val=None, y_val=None):
+        """Fit every member.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            What the member takes (element fractions; formulas for a pipeline).
+        y : array-like of shape (n_samples,)
+            One target (a column vector is flattened, with a warning).
+        X_val, y_val : array-like, optional
+            Held-out rows: early stopping of skmatnet members (not with
+            ``cv``, whose members stop on their own fold) and the rows
+            ``calibrate`` fits the spread on.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        if (X_val is None) != (y_val is None):
+            raise ValueError("X_val and y_val must be given together")
+        if self.calibrate and X_val is None and self.cv is None:
+            raise ValueError(
+                "calibrate=True needs held-out rows: pass X_val and y_val to fit, or set cv= "
+                "to calibrate on out-of-fold predictions"
+            )
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
+                             "is None")
+        if issparse(X):
+            raise TypeError(f"{type(self).__name__} does not take sparse input: pass a dense "
+                            "array (element fractions are dense)")
+        if not isinstance(X, (list, tuple, np.ndarray)) and not hasattr(X, "iloc"):
+            X = np.asarray(X)  # array-likes (lists of formulas stay lists: rows of Python objects)
+        y = column_or_1d(y, warn=True)  # one target: the spread is per row
+        n = len(y)
+        if _num_samples(X) != n:
+            raise ValueError(f"X and y have different numbers of rows: {_num_samples(X)} and {n}")
+        rng = np.random.RandomState(self.random_state)
+
+        def take(rows):
+            return _safe_indexing(X, rows)
+
+        jobs, folds = [], []
+        if self.cv is not None:
+            cv = check_cv(self.cv)
+            for train, held in cv.split(X, y):
+                seed = rng.randint(2**31 - 1)
+                folds.append(held)
+                jobs.append((self._member(seed), take(train), y[train], take(held), y[held]))
+        else:
+            for _ in range(self.n_estimators):
+                seed = rng.randint(2**31 - 1)
+                rows = (rng.randint(0, n, n) if self.members == "bootstrap"
+                        else np.arange(n))
+                jobs.append((self._member(seed), take(rows), y[rows], X_val, y_val))
+        workers = 1 if self.n_jobs is None else (os.cpu_count() or 1
+                                                 if self.n_jobs < 0 else self.n_jobs)
+        threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
+        self.estimators_ = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_member)(member, Xm, ym, Xv, yv, threads)
+            for member, Xm, ym, Xv, yv in jobs)
+        self.n_features_in_ = getattr(self.estimators_[0], "n_features_in_", None)
+        self.std_scale_ = 1.0
+        if self.calibrate:
+            if X_val is not None:
+                mean, std = self._mean_std(X_val)
+                self.std_scale_ = fit_std_scale(y_val, mean, std)
+            else:
+                self.std_scale_ = self._out_of_fold_scale(take, y, folds)
+        return self
+
+    def _out_of_fold_scale(self, take, y, folds) -> float:
+        """The spread factor from the out-of-fold errors of a ``cv`` ensemble.
+
+        Each row's error is that of the one member that did not train on it;
+        its spread is the whole ensemble's at that row. The other members saw
+        the row, so that spread is on the small side and the factor on the
+        large side: intervals err towards too wide.
+        """
+        errors, spreads = [], []
+        for member, held in zip(self.estimators_, folds, strict=True):
+            X_held = take(held)
+            errors.append(y[held] - np.ravel(member.predict(X_held)))
+            spreads.append(self._mean_std(X_held)[1])
+        errors, spreads = np.concatenate(errors), np.concatenate(spreads)
+        return fit_std_scale(errors, np.zeros_like(errors), spreads)
+
+    # -- prediction
+
+    def _member_predictions(self, X) -> np.ndarray:
+        check_is_fitted(self, "estimators_")
+        return np.stack([np.asarray(m.predict(X), dtype=np.float64).ravel()
+                         for m in self.estimators_])
+
+    def _mean_std(self, X) -> tuple[np.ndarray, np.ndarray]:
+        predictions = self._member_predictions(X)
+        return predictions.mean(axis=0), predictions.std(axis=0)
+
+    def predict(self, X, return_std: bool = False):
+        """The members' mean prediction, and with ``return_std`` their (calibrated) spread.
+
+        Parameters
+        ----------
+        X : array-like
+        return_std : bool, default=False
+            Also return the standard deviation over the members, times
+            ``std_scale_``. Passes through ``Pipeline.predict(X, return_std=True)``.
+
+        Returns
+        -------
+        mean : ndarray of shape (n_samples,)
+        std : ndarray of shape (n_samples,), only with ``return_std=True``
+        """
+        mean, std = self._mean_std(X)
+        return (mean, std * self.std_scale_) if return_std else mean
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = getattr(self, "random_state", 0) is None
+        return tags

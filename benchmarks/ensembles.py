@@ -77,6 +77,11 @@ def main(argv=None) -> None:
     seconds = time.perf_counter() - start
     X_test, y_test = X[split.test], data.y[split.test]
     members = ensemble._member_predictions(X_test)
+    _common.RESULTS.mkdir(exist_ok=True)
+    np.savez_compressed(  # member predictions, to re-analyse without training again
+        _common.RESULTS / f"ensembles_{args.dataset}{'_smoke' if args.smoke else ''}.npz",
+        test=members, y_test=y_test, val=ensemble._member_predictions(X[split.val]),
+        y_val=data.y[split.val])
     mean, raw_std = members.mean(axis=0), members.std(axis=0)
     calibrated = raw_std * ensemble.std_scale_
     rows = [{"model": f"member {i + 1}", "test_mae": round(float(np.mean(np.abs(p - y_test))), 5)}

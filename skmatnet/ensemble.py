@@ -9,7 +9,7 @@ mean; ``predict(X, return_std=True)`` adds their standard deviation, the
 spread of the ensemble, as :class:`~sklearn.gaussian_process.GaussianProcessRegressor`
 returns one. ``calibrate=True`` rescales that spread by one factor fitted on
 held-out rows, so that Gaussian intervals around the mean hold on them
-(:mod:`skmatnet.metrics` measures how well).
+(:func:`fit_std_scale`; :mod:`skmatnet.metrics` measures how well).
 """
 
 from __future__ import annotations
@@ -30,16 +30,32 @@ __all__ = ["MatNetEnsembleRegressor", "fit_std_scale"]
 
 
 def fit_std_scale(y_true, y_mean, y_std) -> float:
-    """The factor ``s`` that makes ``s * y_std`` the best Gaussian spread for these errors.
+    """The factor ``s`` that makes ``s * y_std`` the best-calibrated Gaussian spread for these rows.
 
-    It maximises the Gaussian likelihood of the held-out errors over ``s``,
-    whose closed form is ``s = sqrt(mean((error / std)**2))``: the root mean
-    square of the standardised errors.
+    ``s`` minimises the miscalibration area (:func:`skmatnet.metrics.miscalibration_area`)
+    of the held-out rows: the Gaussian intervals of every level then hold as
+    nearly as one factor can make them. The search starts from the factor that
+    makes the 50% intervals hold exactly (the median of ``|error| / std`` over
+    0.6745) and tries factors up to 16 times smaller and larger around it.
+
+    Not the likelihood-optimal ``sqrt(mean((error / std)**2))``: a few rows on
+    which the members agree almost exactly dominate that mean. Measured on OQMD
+    band gaps, where five BRNets agree to ~1e-6 eV on many metals, it came out
+    at 764 and made every interval far too wide (95% intervals held for 98.6% of
+    the test rows, miscalibration area 0.48).
     """
+    from .metrics import miscalibration_area
+
     y_true, y_mean, y_std = (np.asarray(a, dtype=np.float64).ravel()
                              for a in (y_true, y_mean, y_std))
-    z = (y_true - y_mean) / np.maximum(y_std, np.finfo(np.float64).tiny)
-    return float(np.sqrt(np.mean(z**2)))
+    y_std = np.maximum(y_std, np.finfo(np.float64).tiny)
+    z = np.abs(y_true - y_mean) / y_std
+    start = float(np.median(z)) / 0.6744897501960817
+    if not np.isfinite(start) or start <= 0:
+        return 1.0  # no error at all on these rows: nothing to scale by
+    candidates = start * 2.0 ** (np.arange(-32, 33) / 8)
+    areas = [miscalibration_area(y_true, y_mean, s * y_std) for s in candidates]
+    return float(candidates[int(np.argmin(areas))])
 
 
 def _accepts_validation(estimator) -> bool:

@@ -86,8 +86,21 @@ def test_spearman_and_std_scale_by_hand():
     err, std = np.array([1.0, 2.0, 3.0]), np.array([0.1, 0.2, 0.3])
     assert metrics.error_std_spearman(err, np.zeros(3), std) == pytest.approx(1.0)
     assert metrics.error_std_spearman(err, np.zeros(3), std[::-1]) == pytest.approx(-1.0)
-    # standardised errors 1, -1, 2, -2: root mean square sqrt(2.5)
-    assert fit_std_scale([1, -1, 2, -2], np.zeros(4), np.ones(4)) == pytest.approx(math.sqrt(2.5))
+
+
+
+def test_std_scale_recovers_a_known_factor_despite_near_zero_spreads():
+    rng = np.random.default_rng(0)
+    std = rng.uniform(0.5, 2.0, 5000)
+    y = rng.normal(0.0, 3.0 * std)  # the stated spread is three times too small
+    assert fit_std_scale(y, np.zeros_like(y), std) == pytest.approx(3.0, rel=0.05)
+    # 2% of the rows where the members agree almost exactly: a likelihood (RMS) fit would be
+    # dominated by them (factor ~1e6 here); the area fit is not
+    std[:100] = 1e-7
+    z = y / std
+    assert math.sqrt(np.mean(z**2)) > 1e5
+    assert fit_std_scale(y, np.zeros_like(y), std) == pytest.approx(3.0, rel=0.1)
+    assert fit_std_scale(np.ones(5), np.ones(5), np.ones(5)) == 1.0  # no error: no scaling
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -6,6 +6,9 @@ ones: the cross-database transfer of the docs, at test size.
 
 from __future__ import annotations
 
+import io
+
+import joblib
 import numpy as np
 import pytest
 import torch
@@ -137,6 +140,12 @@ def test_init_from_a_path_works_in_pipeline_grid_search_and_save_model(pretraine
     assert loaded.named_steps["net"].init_from == str(path)
     np.testing.assert_allclose(loaded.predict(formulas[:20]),
                                search.best_estimator_.predict(formulas[:20]), rtol=1e-6)
+    buffer = io.BytesIO()
+    joblib.dump(search.best_estimator_, buffer)
+    buffer.seek(0)
+    np.testing.assert_allclose(joblib.load(buffer).predict(formulas[:20]),
+                               search.best_estimator_.predict(formulas[:20]), rtol=1e-6)
+    assert clone(pipe).named_steps["net"].init_from == str(path)
     # an in-memory source is not stored (its weights are the model's now)
     direct = BRNetRegressor(**SMALL, max_epochs=1, init_from=pretrained[0])
     direct.fit(ElementFractionTransformer().fit_transform(formulas), y)

@@ -183,15 +183,16 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
-def _params(obj: Any, what: str) -> dict[str, Any]:
-    """The JSON form of ``obj``'s parameters; non-JSON ones must equal the class default."""
+def _params(obj: Any, what: str, skip: tuple[str, ...] = ("steps",)) -> dict[str, Any]:
+    """The JSON form of ``obj``'s parameters but ``skip`` (stored on their own); non-JSON
+    ones must equal the class default."""
     try:
         defaults = type(obj)().get_params(deep=False)
     except TypeError:  # Pipeline needs steps; its other parameters are plain values
         defaults = {}
     params = {}
     for name, value in obj.get_params(deep=False).items():
-        if name == "steps":
+        if name in skip:
             continue
         try:
             params[name] = _encode(value)
@@ -414,17 +415,7 @@ def _save_ensemble(model: Any, path: Path) -> Path:
             members.append(member_path.read_bytes())
             digests.append(hashlib.sha256(members[-1]).hexdigest())
     template = None if model.estimator is None else _template_spec(model.estimator)
-    params = {}
-    for name, value in model.get_params(deep=False).items():
-        if name == "estimator":
-            continue
-        try:
-            params[name] = _encode(value)
-        except _NotJSON:
-            raise ValueError(
-                f"cannot save the ensemble: parameter {name}={value!r} is not a plain value "
-                "(a cross-validation splitter: give cv as a number of folds)"
-            ) from None
+    params = _params(model, "the ensemble", skip=("estimator",))  # the template: above
     config = {
         "format": _FORMAT_NAME, "format_version": FORMAT_VERSION, "kind": "ensemble",
         "versions": _versions(), "class": _ENSEMBLE_CLASS, "params": params,

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
-from .._registry import NETWORK_SPECS
+from .._registry import NETWORK_SPECS, get_spec
 from ..ensemble import MatNetEnsembleRegressor
 from .errors import BenchmarkError
 from .tasks import RegressionTask, Task
@@ -439,7 +439,7 @@ class NetworkRunner(ModelRunner):
 
     def estimator_name(self) -> str:
         """The estimator class of this network for the task (``BRNetClassifier``)."""
-        return getattr(_SPECS[self.name], self.task.estimator_kind)
+        return getattr(get_spec(self.name), self.task.estimator_kind)
 
     def estimator_params(self) -> dict:
         s = self.settings
@@ -507,9 +507,6 @@ _STOP_REASONS = {
     "interrupted": "interruption",
     "diverged": "divergence",
 }
-
-
-_SPECS = {spec.name: spec for spec in NETWORK_SPECS}
 
 
 def get_runner(name: str, settings: ModelSettings, task: Task | None = None) -> ModelRunner:

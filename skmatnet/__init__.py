@@ -28,6 +28,7 @@ _LAZY = {
     "ModelFileError": "persistence",
     "load_model": "persistence",
     "save_model": "persistence",
+    "connect_dask": "_dask",  # imports distributed: the optional extra skmatnet[dask]
 }
 
 __all__ = [

@@ -90,7 +90,7 @@ on_divergence : {"raise", "restore"}, default="raise"
     (the best epoch's, with early stopping) are restored. ``"raise"`` then
     raises :class:`TrainingDivergedError`; ``"restore"`` only warns and
     returns the restored model.
-checkpoint_dir : str, path or None, default=None
+checkpoint_dir : str, path-like or None, default=None
     Directory for checkpoints: ``last.pt`` (everything needed to resume,
     optimizer and random states included) every ``checkpoint_every``
     epochs and ``best.pt`` (weights) whenever the validation loss

@@ -20,6 +20,7 @@ LAYERS = {
     "skmatnet._io": "base",
     "skmatnet.exceptions": "base",
     "skmatnet._validation": "base",
+    "skmatnet._dask": "base",
     "skmatnet.featurizer": "featurizer",
     "skmatnet.datasets": "data",
     "skmatnet.model_selection": "data",
@@ -38,7 +39,10 @@ LAYERS = {
     "skmatnet.callbacks": "estimators",
     "skmatnet.persistence": "estimators",
     "skmatnet.benchmark": "applications",
+    "skmatnet.screening": "applications",
     "skmatnet.cli": "cli",
+    "skmatnet._cli_models": "cli",
+    "skmatnet._cli_screen": "cli",
     "skmatnet.__main__": "cli",
 }
 #: Layer -> the layers it may import from.

@@ -59,3 +59,17 @@ def test_fine_tuning_benchmark_runs(bench, capsys, tmp_path):
     assert {r["model"] for r in curves["rows"]} == set(module.MODELS)
     assert all(r["test_mae"] > 0 for r in curves["rows"])
     assert (bench / "fine_tuning_smoke.png").read_bytes().startswith(b"\x89PNG")
+
+
+@needs_data
+def test_screening_speed_benchmark_runs(bench, capsys):
+    """One process and a 2-worker LocalCluster find the same best candidate."""
+    module = importlib.import_module("screening_speed")
+    module.main(["--smoke", "--threads", "1", "--workers", "2"])
+    assert "|---|" in capsys.readouterr().out
+    saved = json.loads((bench / "screening_speed_smoke.json").read_text())
+    rows = {row["mode"]: row for row in saved["rows"]}
+    assert set(rows) == {"process", "dask"}
+    assert rows["process"]["candidates"] == rows["dask"]["candidates"] > 10_000
+    assert rows["process"]["best"] == rows["dask"]["best"]
+    assert saved["matmul_bound"]["bound_per_min"] > 0

@@ -21,6 +21,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
         ("save_and_load.py", ["--quick"], "identical: True"),
         ("classify_metals.py", ["--quick"], "BRNetClassifier: ROC-AUC"),
         ("fine_tune.py", ["--quick"], "95% intervals hold for"),
+        ("screen_li_mn_o.py", ["--quick"], "candidates are in Materials Project"),
     ],
 )
 def test_example_runs(script, args, expected, data_dir):

@@ -199,6 +199,272 @@ def _context(start_method: str):
     return ctx
 
 
+
+def _run_trial(ctx, fn, argd, best_loss: float, limit: float) -> tuple[str, Any]:
+    """Run one trial in a fresh process of ``ctx``; ``(rtype, rval)`` as hpsklearn sends them.
+
+    A trial that outlives ``limit`` seconds is terminated, one whose process dies is
+    failed: either way the search goes on.
+    """
+    import hyperopt
+
+    reader, writer = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_trial_main, args=(writer, fn, argd, best_loss))
+    try:
+        process.start()
+        writer.close()
+        if reader.poll(None if limit == float("inf") else limit):
+            try:
+                return reader.recv()
+            except (EOFError, OSError):
+                process.join(5)
+                return "return", {"status": hyperopt.STATUS_FAIL,
+                                  "failure": f"trial process died (exit code {process.exitcode})"}
+        return "return", {"status": hyperopt.STATUS_FAIL,
+                          "failure": f"TimeOut after {limit:.0f} s"}
+    finally:
+        if process.is_alive():
+            process.terminate()
+            process.join(5)
+            if process.is_alive():  # pragma: no cover - ignores SIGTERM
+                process.kill()
+                process.join()
+        reader.close()
+
+
+class _TrialSearch:
+    """What the serial and the Dask trial loops share: the space, the cost function, the records.
+
+    Built from the arguments of :func:`hyperopt_search` (checked here); a loop asks
+    :meth:`limit` how long the next trial may run, runs it, and hands the outcome to
+    :meth:`record`, which returns the result to give hyperopt; :meth:`result` ends it.
+    """
+
+    def __init__(self, X_train, y_train, X_val, y_val, *, max_evals, time_budget,
+                 trial_timeout, seed, space, n_jobs, progress, task):
+        check_hpsklearn()
+        import hyperopt
+        from hpsklearn import (
+            HyperoptEstimator,
+            all_classifiers,
+            all_regressors,
+            any_classifier,
+            any_preprocessing,
+            any_regressor,
+        )
+        from hpsklearn.estimator._cost_fn import _cost_fn
+
+        task = task if task is not None else RegressionTask()
+        self.task = task
+        self.classify = classify = task.name == "classification"
+        if space not in _SPACES:
+            raise BenchmarkError(f"AutoML space must be one of {_SPACES}, got {space!r}")
+        if isinstance(max_evals, bool) or not isinstance(max_evals, (int, np.integer)) \
+                or max_evals < 1:
+            raise BenchmarkError(f"AutoML max_evals must be a positive int, got {max_evals!r}")
+        for name, value in (("time_budget", time_budget), ("trial_timeout", trial_timeout)):
+            if value is not None and not value > 0:
+                raise BenchmarkError(f"AutoML {name} must be positive seconds or None, "
+                                     f"got {value!r}")
+        self.max_evals, self.time_budget, self.trial_timeout = int(max_evals), time_budget, \
+            trial_timeout
+        self.say = progress or (lambda line: None)
+
+        if classify:
+            model_space = {"classifier": (any_classifier if space == "any"
+                                          else all_classifiers)("classifier")}
+        else:
+            model_space = {"regressor": (any_regressor if space == "any"
+                                         else all_regressors)("regressor")}
+        estimator = HyperoptEstimator(
+            **model_space,
+            preprocessing=any_preprocessing("preprocessing"),
+            algo=hyperopt.tpe.suggest,
+            max_evals=int(max_evals),
+            loss_fn=mean_absolute_error,
+            trial_timeout=trial_timeout,
+            seed=int(seed),
+            refit=False,
+            n_jobs=int(n_jobs),
+        )
+        estimator._init()  # builds the search space and the seeded random state
+        estimator.trials = hyperopt.Trials()
+        self.estimator = estimator
+
+        # The training rows first, then the validation rows: with shuffle=False
+        # hpsklearn scores each trial on the last `valid_size` of the rows, and a
+        # valid_size of (n_val - 0.5) / n makes that exactly the n_val validation rows.
+        n_val = len(y_val)
+        if n_val < 1 or len(y_train) < 2:
+            raise BenchmarkError("the AutoML search needs training and validation rows")
+        if classify:
+            self.fn = partial(_classifier_cost, X_train=np.asarray(X_train),
+                              y_train=np.asarray(y_train), X_val=np.asarray(X_val),
+                              y_val=np.asarray(y_val), task=task, n_jobs=int(n_jobs))
+        else:
+            X = np.concatenate([np.asarray(X_train), np.asarray(X_val)])
+            y = np.concatenate([np.asarray(y_train, dtype=np.float64),
+                                np.asarray(y_val, dtype=np.float64)])
+            self.fn = partial(
+                _cost_fn, X=X, y=y, EX_list=None, valid_size=(n_val - 0.5) / len(y),
+                n_folds=None, kfolds_group=None, shuffle=False, random_state=int(seed),
+                use_partial_fit=False, info=_quiet, timeout=trial_timeout,
+                loss_fn=mean_absolute_error, continuous_loss_fn=False, n_jobs=int(n_jobs),
+            )
+        self.metric = f"valid_{task.val_metric}"
+        self.records: list[dict] = []
+        self.best_loss = float("inf")
+        self.start = time.monotonic()
+
+    def budget_spent(self) -> bool:
+        """Whether the search's time budget is used up (no new trial may start)."""
+        return self.time_budget is not None and \
+            time.monotonic() - self.start >= self.time_budget
+
+    def limit(self) -> float:
+        """Seconds the next trial may run: its timeout, at most the budget left (min 1 s)."""
+        limit = self.trial_timeout if self.trial_timeout is not None else float("inf")
+        if self.time_budget is not None:
+            limit = min(limit, max(1.0, self.time_budget - (time.monotonic() - self.start)))
+        return limit
+
+    def record(self, number: int, argd: dict, rtype: str, rval: Any, seconds: float) -> dict:
+        """Keep trial ``number``'s record and the best configuration; return hyperopt's result."""
+        import hyperopt
+
+        task, metric = self.task, self.metric
+        if rtype == "raise" or not isinstance(rval, dict):
+            rval = {"status": hyperopt.STATUS_FAIL,
+                    "failure": f"{type(rval).__name__}: {rval}"[:300]}
+        learner_name, pre_name = _describe(
+            argd.get("classifier" if self.classify else "regressor"), argd.get("preprocessing"))
+        record = {"trial": number, "status": "failed", metric: None,
+                  "classifier" if self.classify else "regressor": learner_name,
+                  "preprocessing": pre_name,
+                  "seconds": round(seconds, 2), "failure": None}
+        loss = rval.get("loss")
+        if rval.get("status") == hyperopt.STATUS_OK and loss is not None \
+                and np.isfinite(float(loss)):
+            loss = float(loss)
+            learner, preprocs = rval.pop("learner"), rval.pop("preprocs")
+            record.update({"status": "ok", metric: task.score_of(loss)})
+            if loss < self.best_loss:
+                estimator = self.estimator
+                self.best_loss = loss
+                estimator._best_loss = loss
+                estimator._best_learner = learner
+                estimator._best_preprocs = preprocs
+                estimator._best_ex_preprocs = ()
+            result = {"status": hyperopt.STATUS_OK, "loss": loss}
+        else:
+            reason = str(rval.get("failure") or "non-finite loss")
+            record["failure"] = reason
+            result = {"status": hyperopt.STATUS_FAIL, "failure": reason}
+        self.records.append(record)
+        if record["status"] == "ok":
+            what = f"ok {learner_name} ({pre_name}) valid {task.val_label} {record[metric]:.4f}"
+        else:
+            what = f"failed {learner_name} ({pre_name}): {record['failure'][:80]}"
+        best = task.score_of(self.best_loss)
+        best_text = f"best {best:.4f}" if np.isfinite(best) else "no success yet"
+        self.say(f"trial {number}/{self.max_evals} {what}; {best_text} "
+                 f"({time.monotonic() - self.start:.0f} s)")
+        return result
+
+    def result(self, stopped: str) -> AutoMLSearchResult:
+        """The best configuration as an unfitted pipeline, with every trial's record.
+
+        Raises
+        ------
+        BenchmarkError
+            No trial succeeded.
+        """
+        estimator, records = self.estimator, sorted(self.records, key=lambda r: r["trial"])
+        seconds = time.monotonic() - self.start
+        if estimator._best_learner is None:
+            reasons = sorted({r["failure"] for r in records if r["failure"]})[:3]
+            raise BenchmarkError(
+                f"all {len(records)} AutoML trials failed or timed out ({'; '.join(reasons)}); "
+                "give the trials more time (--automl-trial-timeout) or the search more "
+                "evaluations"
+            )
+        steps = [(f"pre{i}_{type(p).__name__.lower()}", clone(p))
+                 for i, p in enumerate(estimator._best_preprocs or ())]
+        steps.append(("model", clone(estimator._best_learner)))
+        return AutoMLSearchResult(
+            best_pipeline=Pipeline(steps), best_loss=float(estimator._best_loss),
+            estimator=estimator, trials=records, seconds=seconds, stopped=stopped,
+            task=self.task,
+        )
+
+
+class TrialProposals:
+    """Ask-and-tell over hyperopt: TPE proposes trials while earlier ones are still running.
+
+    hyperopt's own pieces, as its asynchronous ``FMinIter`` uses them: the space as a
+    :class:`hyperopt.Domain`, new trial documents from ``algo(new_ids, domain, trials,
+    seed)`` inserted into the search's ``Trials``, and each document marked
+    ``JOB_STATE_DONE`` with its result when the trial ends. Trials still running are in
+    ``Trials`` too, so TPE's first ``n_startup_jobs`` proposals count them, and later
+    proposals model only the finished ones. One trial in flight at a time draws the
+    seeds and sees the results exactly as the serial loop's ``fmin`` calls do.
+
+    Parameters
+    ----------
+    search : _TrialSearch
+    """
+
+    def __init__(self, search: _TrialSearch):
+        import hyperopt
+
+        self.search = search
+        estimator = search.estimator
+        self.trials = estimator.trials
+        # fn is never called here: the trials are evaluated by whoever asked for them
+        self.domain = hyperopt.Domain(_never_called, estimator.space)
+        self.n_asked = 0
+        self._docs: dict[int, dict] = {}
+
+    def ask(self) -> tuple[int, dict]:
+        """Propose the next trial: its number (1, 2, ...) and the configuration to evaluate."""
+        from hyperopt import base, pyll
+        from hyperopt.utils import coarse_utcnow
+
+        estimator, trials = self.search.estimator, self.trials
+        new_ids = trials.new_trial_ids(1)
+        trials.refresh()
+        docs = estimator.algo(new_ids, self.domain, trials,
+                              estimator.rstate.integers(2**31 - 1))
+        if not docs:  # pragma: no cover - TPE always proposes; a finite algo may not
+            raise BenchmarkError("hyperopt proposed no further trial")
+        trials.insert_trial_docs(docs)
+        trials.refresh()
+        doc = next(d for d in trials._dynamic_trials if d["tid"] == new_ids[0])
+        doc["state"] = base.JOB_STATE_RUNNING
+        doc["book_time"] = doc["refresh_time"] = coarse_utcnow()
+        memo = self.domain.memo_from_config(base.spec_from_misc(doc["misc"]))
+        argd = pyll.rec_eval(self.domain.expr, memo=memo)
+        self.n_asked += 1
+        self._docs[self.n_asked] = doc
+        return self.n_asked, argd
+
+    def tell(self, number: int, argd: dict, rtype: str, rval: Any, seconds: float) -> None:
+        """Record trial ``number``'s outcome and give hyperopt its result."""
+        from hyperopt import base
+        from hyperopt.utils import coarse_utcnow
+
+        result = self.search.record(number, argd, rtype, rval, seconds)
+        doc = self._docs.pop(number)
+        doc["state"] = base.JOB_STATE_DONE
+        doc["result"] = result
+        doc["refresh_time"] = coarse_utcnow()
+        self.trials.refresh()
+
+
+def _never_called(argd):  # pragma: no cover - the Domain of TrialProposals needs a function
+    raise RuntimeError("TrialProposals evaluates its trials outside hyperopt")
+
+
 def hyperopt_search(
     X_train: np.ndarray,
     y_train: np.ndarray,
@@ -264,159 +530,28 @@ def hyperopt_search(
     BenchmarkError
         hyperopt-sklearn missing, bad settings, or no trial succeeded.
     """
-    check_hpsklearn()
+    search = _TrialSearch(X_train, y_train, X_val, y_val, max_evals=max_evals,
+                          time_budget=time_budget, trial_timeout=trial_timeout, seed=seed,
+                          space=space, n_jobs=n_jobs, progress=progress, task=task)
     import hyperopt
     import hyperopt.exceptions
-    from hpsklearn import (
-        HyperoptEstimator,
-        all_classifiers,
-        all_regressors,
-        any_classifier,
-        any_preprocessing,
-        any_regressor,
-    )
-    from hpsklearn.estimator._cost_fn import _cost_fn
 
-    task = task if task is not None else RegressionTask()
-    classify = task.name == "classification"
-
-    if space not in _SPACES:
-        raise BenchmarkError(f"AutoML space must be one of {_SPACES}, got {space!r}")
-    if isinstance(max_evals, bool) or not isinstance(max_evals, (int, np.integer)) \
-            or max_evals < 1:
-        raise BenchmarkError(f"AutoML max_evals must be a positive int, got {max_evals!r}")
-    for name, value in (("time_budget", time_budget), ("trial_timeout", trial_timeout)):
-        if value is not None and not value > 0:
-            raise BenchmarkError(f"AutoML {name} must be positive seconds or None, got {value!r}")
-    say = progress or (lambda line: None)
-
-    if classify:
-        model_space = {"classifier": (any_classifier if space == "any"
-                                      else all_classifiers)("classifier")}
-    else:
-        model_space = {"regressor": (any_regressor if space == "any"
-                                     else all_regressors)("regressor")}
-    estimator = HyperoptEstimator(
-        **model_space,
-        preprocessing=any_preprocessing("preprocessing"),
-        algo=hyperopt.tpe.suggest,
-        max_evals=int(max_evals),
-        loss_fn=mean_absolute_error,
-        trial_timeout=trial_timeout,
-        seed=int(seed),
-        refit=False,
-        n_jobs=int(n_jobs),
-    )
-    estimator._init()  # builds the search space and the seeded random state
-    estimator.trials = hyperopt.Trials()
-
-    # The training rows first, then the validation rows: with shuffle=False
-    # hpsklearn scores each trial on the last `valid_size` of the rows, and a
-    # valid_size of (n_val - 0.5) / n makes that exactly the n_val validation rows.
-    n_val = len(y_val)
-    if n_val < 1 or len(y_train) < 2:
-        raise BenchmarkError("the AutoML search needs training and validation rows")
-    if classify:
-        fn = partial(_classifier_cost, X_train=np.asarray(X_train), y_train=np.asarray(y_train),
-                     X_val=np.asarray(X_val), y_val=np.asarray(y_val), task=task,
-                     n_jobs=int(n_jobs))
-    else:
-        X = np.concatenate([np.asarray(X_train), np.asarray(X_val)])
-        y = np.concatenate([np.asarray(y_train, dtype=np.float64),
-                            np.asarray(y_val, dtype=np.float64)])
-        fn = partial(
-            _cost_fn, X=X, y=y, EX_list=None, valid_size=(n_val - 0.5) / len(y), n_folds=None,
-            kfolds_group=None, shuffle=False, random_state=int(seed), use_partial_fit=False,
-            info=_quiet, timeout=trial_timeout, loss_fn=mean_absolute_error,
-            continuous_loss_fn=False, n_jobs=int(n_jobs),
-        )
-    metric = f"valid_{task.val_metric}"
-    metric_name = task.val_label
+    estimator = search.estimator
     ctx = _context(start_method)
-    start = time.monotonic()
-    records: list[dict] = []
-    state = {"best_loss": float("inf")}
 
     def objective(argd):
-        number = len(records) + 1
-        limit = trial_timeout if trial_timeout is not None else float("inf")
-        if time_budget is not None:
-            limit = min(limit, max(1.0, time_budget - (time.monotonic() - start)))
+        number, limit = len(search.records) + 1, search.limit()
         t0 = time.monotonic()
-        reader, writer = ctx.Pipe(duplex=False)
-        process = ctx.Process(target=_trial_main, args=(writer, fn, argd, state["best_loss"]))
-        try:
-            process.start()
-            writer.close()
-            if reader.poll(None if limit == float("inf") else limit):
-                try:
-                    rtype, rval = reader.recv()
-                except (EOFError, OSError):
-                    process.join(5)
-                    rtype, rval = "return", {
-                        "status": hyperopt.STATUS_FAIL,
-                        "failure": f"trial process died (exit code {process.exitcode})",
-                    }
-            else:
-                rtype, rval = "return", {"status": hyperopt.STATUS_FAIL,
-                                         "failure": f"TimeOut after {limit:.0f} s"}
-        finally:
-            if process.is_alive():
-                process.terminate()
-                process.join(5)
-                if process.is_alive():  # pragma: no cover - ignores SIGTERM
-                    process.kill()
-                    process.join()
-            reader.close()
-        if rtype == "raise" or not isinstance(rval, dict):
-            rval = {"status": hyperopt.STATUS_FAIL,
-                    "failure": f"{type(rval).__name__}: {rval}"[:300]}
-        seconds = time.monotonic() - t0
-        learner_name, pre_name = _describe(argd.get("classifier" if classify else "regressor"),
-                                           argd.get("preprocessing"))
-        record = {"trial": number, "status": "failed", metric: None,
-                  "classifier" if classify else "regressor": learner_name,
-                  "preprocessing": pre_name,
-                  "seconds": round(seconds, 2), "failure": None}
-        loss = rval.get("loss")
-        if rval.get("status") == hyperopt.STATUS_OK and loss is not None \
-                and np.isfinite(float(loss)):
-            loss = float(loss)
-            learner, preprocs = rval.pop("learner"), rval.pop("preprocs")
-            rval.pop("ex_preprocs", None)
-            rval.pop("iterations", None)
-            record.update({"status": "ok",
-                           metric: task.score_of(loss)})
-            if loss < state["best_loss"]:
-                state["best_loss"] = loss
-                estimator._best_loss = loss
-                estimator._best_learner = learner
-                estimator._best_preprocs = preprocs
-                estimator._best_ex_preprocs = ()
-            result = {"status": hyperopt.STATUS_OK, "loss": loss}
-        else:
-            reason = str(rval.get("failure") or "non-finite loss")
-            record["failure"] = reason
-            result = {"status": hyperopt.STATUS_FAIL, "failure": reason}
-        records.append(record)
-        best = state["best_loss"]
-        if record["status"] == "ok":
-            what = f"ok {learner_name} ({pre_name}) valid {metric_name} {record[metric]:.4f}"
-        else:
-            what = f"failed {learner_name} ({pre_name}): {record['failure'][:80]}"
-        best = task.score_of(best)
-        best_text = f"best {best:.4f}" if np.isfinite(best) else "no success yet"
-        say(f"trial {number}/{max_evals} {what}; {best_text} "
-            f"({time.monotonic() - start:.0f} s)")
-        return result
+        rtype, rval = _run_trial(ctx, search.fn, argd, search.best_loss, limit)
+        return search.record(number, argd, rtype, rval, time.monotonic() - t0)
 
     stopped = "max_evals"
     with warnings.catch_warnings():
         # Building hpsklearn's estimators passes arguments scikit-learn deprecates.
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
-        while len(estimator.trials.trials) < max_evals:
-            if time_budget is not None and time.monotonic() - start >= time_budget:
+        while len(estimator.trials.trials) < search.max_evals:
+            if search.budget_spent():
                 stopped = "time_budget"
                 break
             try:
@@ -428,18 +563,4 @@ def hyperopt_search(
                 )
             except hyperopt.exceptions.AllTrialsFailed:
                 pass  # fmin looks up the best trial after each call; none succeeded yet
-    seconds = time.monotonic() - start
-    if estimator._best_learner is None:
-        reasons = sorted({r["failure"] for r in records if r["failure"]})[:3]
-        raise BenchmarkError(
-            f"all {len(records)} AutoML trials failed or timed out ({'; '.join(reasons)}); "
-            "give the trials more time (--automl-trial-timeout) or the search more "
-            "evaluations"
-        )
-    steps = [(f"pre{i}_{type(p).__name__.lower()}", clone(p))
-             for i, p in enumerate(estimator._best_preprocs or ())]
-    steps.append(("model", clone(estimator._best_learner)))
-    return AutoMLSearchResult(
-        best_pipeline=Pipeline(steps), best_loss=float(estimator._best_loss),
-        estimator=estimator, trials=records, seconds=seconds, stopped=stopped, task=task,
-    )
+    return search.result(stopped)

@@ -115,6 +115,10 @@ class BenchmarkConfig:
     target: str | None = None
     dedupe: str | None = "min"
     threads: int | None = 1
+    # Where the models run: None in this process; "local:N", an address or a
+    # distributed.Client on Dask (not part of any result's fingerprint).
+    scheduler: Any = None
+    automl_queue: int | None = None
     plots: bool = True
     verbose: bool = True
     command: str | None = None
@@ -142,6 +146,14 @@ class BenchmarkConfig:
         config = {"protocol": "brnet", **options}
         get_protocol(config["protocol"])  # an unknown protocol is named before the numbers
         _check_values(n_folds, resolved, settings, config.get("threads"))
+        _check_number("automl_queue", config.get("automl_queue"), integer=True)
+        if isinstance(config.get("scheduler"), str):
+            from .._dask import parse_scheduler
+
+            try:
+                parse_scheduler(config["scheduler"])
+            except ValueError as exc:
+                raise BenchmarkError(str(exc)) from None
         training = ModelSettings(
             **{**settings, **resolved, "seed": int(seed), "tiny": bool(settings.get("tiny")),
                "automl_evals": int(resolved["automl_evals"]),

@@ -363,15 +363,21 @@ class AutoMLRunner(ModelRunner):
             "trial_timeout": s.automl_trial_timeout, "space": s.automl_space,
             "seed": s.seed, "n_jobs": s.n_jobs})
 
+    def search_options(self) -> dict:
+        """The keyword arguments of the hyperopt search (serial or on Dask)."""
+        s = self.settings
+        return {"max_evals": s.automl_evals, "time_budget": s.automl_time,
+                "trial_timeout": s.automl_trial_timeout, "seed": s.seed,
+                "space": s.automl_space, "n_jobs": s.n_jobs, "task": self.task}
+
     def prepare(self, X_tr, y_tr, X_va, y_va, log):
         from .automl import hyperopt_search
 
-        s = self.settings
-        result = hyperopt_search(
-            X_tr, y_tr, X_va, y_va, max_evals=s.automl_evals, time_budget=s.automl_time,
-            trial_timeout=s.automl_trial_timeout, seed=s.seed, space=s.automl_space,
-            n_jobs=s.n_jobs, progress=log, task=self.task,
-        )
+        result = hyperopt_search(X_tr, y_tr, X_va, y_va, progress=log, **self.search_options())
+        return self.prepared(result, log)
+
+    def prepared(self, result: Any, log: Log) -> tuple[Any, dict, Any]:
+        """What :meth:`prepare` returns, from a finished search's result."""
         steps = " -> ".join(type(step).__name__ for _, step in result.best_pipeline.steps)
         log(f"search done: {result.n_ok} trials ok, {result.n_failed} failed "
             f"({result.stopped}); best {steps}, valid {result.loss_name} {result.best_score:.4f}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -168,8 +169,18 @@ class Benchmark:
 
     def run(self) -> BenchmarkResult:
         """Load, split, train and report; see :func:`run_benchmark`."""
-        config = self.config
         self._check_environment()
+        with contextlib.ExitStack() as stack:
+            client = None
+            if self.config.scheduler is not None:
+                from ._dask_runner import connect_client
+
+                client = stack.enter_context(connect_client(self.config))
+            return self._run(client)
+
+    def _run(self, client: Any) -> BenchmarkResult:
+        """:meth:`run`, with a Dask client (or ``None``: in this process)."""
+        config = self.config
         data = load_benchmark_data(
             config.data, formula_column=config.formula_column,
             target_column=config.target_column, dedupe=config.dedupe,
@@ -185,6 +196,10 @@ class Benchmark:
         previous_runs = output.start(resume=config.resume)
         output.write("split.csv", split.to_frame(data).to_csv(index=False))
         environment = self._environment(data, split, split_sha, previous_runs)
+        if client is not None:
+            from ._dask_runner import describe_cluster
+
+            environment["dask"] = describe_cluster(client)
         output.write_environment(environment)
         names = list(config.models)
         self.say(f"[benchmark] {data.name}: {len(data):,} rows; protocol {split.protocol}: "
@@ -198,26 +213,27 @@ class Benchmark:
         started = time.monotonic()
         with _InterruptGuard() as guard:
             try:
-                for number, name in enumerate(names, 1):
-                    runner = get_runner(name, config.settings, task)
-                    expected = fingerprint(data, split, split_sha, runner)
-                    if config.resume and self._reuse(output, name, expected, records):
-                        resumed.append(name)
-                        continue
-                    self.say(f"[{name}] model {number}/{len(names)} "
-                             f"({time.monotonic() - started:.0f} s into the run)")
-                    output.forget(name)
-                    record = self._run_one(output, runner, data, split, guard, expected,
-                                           failed)
-                    if record is None:
-                        continue
-                    records[name] = record
-                    rows, key = record["rows"], task.headline
-                    self.say(f"[{name}] {task.headline_label} {rows[0][key]:.4f}"
-                             + (f", ensemble {rows[1][key]:.4f}" if len(rows) > 1 else "")
-                             + f"; train {rows[0]['train_time_s']:.0f} s")
-                    write_results(output, data, split, records, names, environment,
-                                  plots=False, status="running", task=task)
+                if client is not None:
+                    from ._dask_runner import DaskRun
+
+                    DaskRun(self, client, output, data, split, split_sha, task, environment,
+                            started).run(names, records, resumed, failed)
+                else:
+                    for number, name in enumerate(names, 1):
+                        runner = get_runner(name, config.settings, task)
+                        expected = fingerprint(data, split, split_sha, runner)
+                        if config.resume and self._reuse(output, name, expected, records):
+                            resumed.append(name)
+                            continue
+                        self.say(f"[{name}] model {number}/{len(names)} "
+                                 f"({time.monotonic() - started:.0f} s into the run)")
+                        output.forget(name)
+                        record = self._run_one(output, runner, data, split, guard, expected,
+                                               failed)
+                        if record is None:
+                            continue
+                        self._finished(record, records, output, data, split, names, environment,
+                                       task)
             except KeyboardInterrupt:
                 interrupted = True
         status = "interrupted" if interrupted else ("finished with failures" if failed
@@ -268,21 +284,51 @@ class Benchmark:
             self.say(f"[{name}] the earlier result has other settings; running again")
         return False
 
+    def _finished(self, record: dict, records: dict, output: OutputDir, data: BenchmarkData,
+                  split: Split, names: list, environment: dict, task: Task) -> None:
+        """Keep a model's saved result, say how it did, and rewrite the running table."""
+        name = record["model"]
+        records[name] = record
+        rows, key = record["rows"], task.headline
+        self.say(f"[{name}] {task.headline_label} {rows[0][key]:.4f}"
+                 + (f", ensemble {rows[1][key]:.4f}" if len(rows) > 1 else "")
+                 + f"; train {rows[0]['train_time_s']:.0f} s")
+        write_results(output, data, split, records, names, environment,
+                      plots=False, status="running", task=task)
+
+    def _failure(self, output: OutputDir, name: str, message: str, trace: str,
+                 failed: dict) -> None:
+        """Record that model ``name`` failed, with its traceback in ``failed/<name>.txt``."""
+        failed[name] = message
+        path = output.save_failure(name, trace)
+        self.say(f"[{name}] FAILED: {message} (traceback in {path})")
+
     def _run_one(self, output: OutputDir, runner: Any, data: BenchmarkData, split: Split,
                  guard: _InterruptGuard, expected: dict, failed: dict) -> dict | None:
         """Train, evaluate and save one model; ``None`` (and an entry in ``failed``) on error."""
-        name = runner.name
         try:
             outcome, details = self._fit(runner, data, split, guard)
-            rows, columns, extra = self.protocol.results(outcome, data, split)
         except KeyboardInterrupt:
             raise
         except Exception as exc:
-            failed[name] = f"{type(exc).__name__}: {exc}"
             buffer = io.StringIO()
             traceback.print_exc(file=buffer)
-            path = output.save_failure(name, buffer.getvalue())
-            self.say(f"[{name}] FAILED: {failed[name]} (traceback in {path})")
+            self._failure(output, runner.name, f"{type(exc).__name__}: {exc}",
+                          buffer.getvalue(), failed)
+            return None
+        return self._save(output, runner, outcome, details, data, split, expected, failed)
+
+    def _save(self, output: OutputDir, runner: Any, outcome: FitOutcome, details: dict,
+              data: BenchmarkData, split: Split, expected: dict, failed: dict) -> dict | None:
+        """Report and save a fitted model's result; ``None`` (and a failure) on error."""
+        name = runner.name
+        try:
+            rows, columns, extra = self.protocol.results(outcome, data, split)
+        except Exception as exc:
+            buffer = io.StringIO()
+            traceback.print_exc(file=buffer)
+            self._failure(output, name, f"{type(exc).__name__}: {exc}", buffer.getvalue(),
+                          failed)
             return None
         # Saved as formula -> prediction pipelines (the featurizer is stateless).
         pipelines = [Pipeline([("features", ElementFractionTransformer().fit(data.formulas[:1])),
@@ -324,26 +370,39 @@ class Benchmark:
             models.append(model)
             infos.append(info)
         train_seconds = time.monotonic() - start
-
-        task = runner.task
-        val_scores = [task.val_score(y[va], task.outputs(m, X[va])) for m, (_, _, va)
-                      in zip(models, fits, strict=True)]
         X_test = X[split.test]
-        predictions, predict_seconds = [], []
-        for model in models:
-            t0 = time.monotonic()
-            predictions.append(task.outputs(model, X_test))
-            predict_seconds.append(time.monotonic() - t0)
-        outcome = FitOutcome(
-            name=name, models=models, infos=infos, val_scores=val_scores,
-            predictions=predictions, predict_seconds=predict_seconds,
-            n_parameters=[count_model_parameters(m) for m in models],
-            train_seconds=train_seconds, summary=details.get("best_summary", ""), task=task,
-        )
-        details = {**details, "search_and_train_seconds": train_seconds,
-                   "prepare_seconds": search_seconds, "fits": infos,
-                   f"val_{task.val_metric}_per_fit": val_scores}
-        return outcome, details
+        measures = [measure_fit(runner.task, m, X[va], y[va], X_test)
+                    for m, (_, _, va) in zip(models, fits, strict=True)]
+        return make_outcome(runner, models, infos, measures, details, train_seconds,
+                            search_seconds)
+
+
+def measure_fit(task: Task, model: Any, X_val: Any, y_val: Any, X_test: Any) -> dict:
+    """A fitted model's validation score, test outputs, prediction time and parameter count."""
+    val_score = task.val_score(y_val, task.outputs(model, X_val))
+    t0 = time.monotonic()
+    outputs = task.outputs(model, X_test)
+    return {"val_score": val_score, "predictions": outputs,
+            "predict_seconds": time.monotonic() - t0,
+            "n_parameters": count_model_parameters(model)}
+
+
+def make_outcome(runner: Any, models: list, infos: list, measures: list, details: dict,
+                 train_seconds: float, search_seconds: float) -> tuple[FitOutcome, dict]:
+    """The :class:`FitOutcome` and details of one model from its fits' :func:`measure_fit`."""
+    task = runner.task
+    val_scores = [m["val_score"] for m in measures]
+    outcome = FitOutcome(
+        name=runner.name, models=models, infos=infos, val_scores=val_scores,
+        predictions=[m["predictions"] for m in measures],
+        predict_seconds=[m["predict_seconds"] for m in measures],
+        n_parameters=[m["n_parameters"] for m in measures],
+        train_seconds=train_seconds, summary=details.get("best_summary", ""), task=task,
+    )
+    details = {**details, "search_and_train_seconds": train_seconds,
+               "prepare_seconds": search_seconds, "fits": infos,
+               f"val_{task.val_metric}_per_fit": val_scores}
+    return outcome, details
 
 
 def run(config: BenchmarkConfig) -> BenchmarkResult:
@@ -457,6 +516,20 @@ def run_benchmark(data: str | os.PathLike, **options: Any) -> BenchmarkResult:
         AutoML trial and trad. ML model, so that each model gets one core and a
         busy machine does not slow the networks down many times over (OpenMP
         threads wait for each other when another process holds a core).
+    scheduler : str, distributed.Client or None, default=None
+        ``None``: every model in this process, one after the other. Otherwise
+        the models, their folds and the AutoML trials run as Dask tasks:
+        ``"local:N"`` on a local cluster of N worker processes (one thread
+        each, ``threads`` torch threads), an address (``tcp://host:8786``) or
+        scheduler file on a running cluster, or a client. Needs
+        ``pip install 'skmatnet[dask]'``. The results are those of a serial
+        run, except AutoML's proposals after its 20 random start-up trials
+        (TPE proposes some before the running trials report), and the
+        scheduler is no part of a result's fingerprint: ``resume`` works
+        across both (docs/scaling.md).
+    automl_queue : int or None, default=None
+        With a ``scheduler``: AutoML trials in flight at once (default one
+        per worker thread; 1 gives the serial search's trials).
     plots : bool, default=True
         Draw ``bubble.png`` and the parity plots (needs matplotlib).
     verbose : bool, default=True
@@ -481,8 +554,9 @@ def run_benchmark(data: str | os.PathLike, **options: Any) -> BenchmarkResult:
 
     Notes
     -----
-    The AutoML trials run in separate processes (a ``forkserver``): a script
-    that calls this function with ``automl`` must guard its entry point with
+    The AutoML trials run in separate processes (a ``forkserver``), and
+    ``scheduler="local:N"`` starts worker processes: a script that calls this
+    function with either must guard its entry point with
     ``if __name__ == "__main__":``.
     """
     return run(BenchmarkConfig.create(data, **options))

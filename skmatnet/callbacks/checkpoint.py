@@ -50,7 +50,7 @@ class Checkpointer(Callback):
 
     Parameters
     ----------
-    directory : path
+    directory : path-like
     every : int
         Epochs between resumable checkpoints.
     identity : dict

@@ -48,7 +48,7 @@ def test_bottom_k_on_stdout_equals_screen(model_file):
     assert "kept 12" in result.stderr
 
 
-def test_threshold_to_parquet_locally_and_on_dask(model_file, tmp_path):
+def test_threshold_to_parquet_and_csv_on_dask(model_file, tmp_path):
     path, model = model_file
     common = ["screen", str(path), "--elements", "Li,Fe,Mn,O", "--components", "2-3",
               "--grid", "8", "--below", "-0.3", "--chunk-size", "50", "--quiet"]

@@ -23,6 +23,7 @@ import shlex
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
+from typing import Any
 
 __all__ = ["build_parser", "main"]
 
@@ -116,11 +117,43 @@ def _examples(command: str) -> str:
     return "\n".join(["examples:", *lines]) + "\n"
 
 
+def _add_data_source(parser: argparse.ArgumentParser) -> None:
+    """The DATA argument of ``benchmark`` and ``train`` (read by ``load_benchmark_data``)."""
+    from .datasets import list_datasets
+
+    parser.add_argument("data", metavar="DATA",
+                        help=f"a dataset name ({', '.join(list_datasets())}) or a "
+                             "CSV file with a formula and a target column")
+
+
+def _add_data_arguments(data: Any) -> None:
+    """How ``benchmark`` and ``train`` read DATA: the options of ``load_benchmark_data``."""
+    data.add_argument("--formula-column", default="formula", metavar="NAME",
+                      help="formula column of a CSV file (default: formula)")
+    data.add_argument("--target-column", default="target", metavar="NAME",
+                      help="target column of a CSV file (default: target)")
+    data.add_argument("--task", choices=("auto", "regression", "classification"),
+                      default="auto",
+                      help="what the target is (default auto: a label column or a boolean "
+                           "target is classification, numbers regression)")
+    data.add_argument("--threshold", type=float, metavar="T",
+                      help="classify a numeric target: label = target > T (e.g. 0 on a band "
+                           "gap: True for the rows with a gap)")
+    data.add_argument("--target", metavar="NAME", dest="target",
+                      help="a dataset's alternative target, e.g. is_metal for the band-gap "
+                           "datasets")
+    data.add_argument("--dedupe", choices=("min", "mean", "none"), default="min",
+                      help="one row per composition: lowest value (the BRNet protocol), mean, "
+                           "or keep all rows (default: min)")
+    data.add_argument("--max-rows", type=_positive_int, metavar="N",
+                      help="use a random subset of N rows, drawn after deduplication (before "
+                           "any split; for trials and tests, not comparable with papers)")
+
+
 def _add_benchmark_parser(commands) -> None:
     from .benchmark.models import DEFAULT_MODELS, MODEL_NAMES
     from .benchmark.protocols import PROTOCOLS
     from .benchmark.tradml import TRADML_GRIDS
-    from .datasets import list_datasets
 
     bench = commands.add_parser(
         "benchmark",
@@ -137,9 +170,7 @@ def _add_benchmark_parser(commands) -> None:
         epilog=_examples("benchmark"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    bench.add_argument("data", metavar="DATA",
-                       help=f"a dataset name ({', '.join(list_datasets())}) or a "
-                            "CSV file with a formula and a target column")
+    _add_data_source(bench)
     what = bench.add_argument_group("what to run")
     what.add_argument("--models", nargs="+", metavar="MODEL",
                       help=f"models, space- or comma-separated: {' '.join(MODEL_NAMES)}, or "
@@ -163,27 +194,7 @@ def _add_benchmark_parser(commands) -> None:
                            "(default: 1234567)")
     what.add_argument("--folds", type=_positive_int, metavar="K",
                       help="folds of the tatis protocol (default: 10; 3 with --quick)")
-    data = bench.add_argument_group("data")
-    data.add_argument("--formula-column", default="formula", metavar="NAME",
-                      help="formula column of a CSV file (default: formula)")
-    data.add_argument("--target-column", default="target", metavar="NAME",
-                      help="target column of a CSV file (default: target)")
-    data.add_argument("--task", choices=("auto", "regression", "classification"),
-                      default="auto",
-                      help="what the target is (default auto: a label column or a boolean "
-                           "target is classification, numbers regression)")
-    data.add_argument("--threshold", type=float, metavar="T",
-                      help="classify a numeric target: label = target > T (e.g. 0 on a band "
-                           "gap: True for the rows with a gap)")
-    data.add_argument("--target", metavar="NAME", dest="target",
-                      help="a dataset's alternative target, e.g. is_metal for the band-gap "
-                           "datasets")
-    data.add_argument("--dedupe", choices=("min", "mean", "none"), default="min",
-                      help="one row per composition: lowest value (the BRNet protocol), mean, "
-                           "or keep all rows (default: min)")
-    data.add_argument("--max-rows", type=_positive_int, metavar="N",
-                      help="use a random subset of N rows, drawn after deduplication and before "
-                           "splitting (for trials and tests; not comparable with papers)")
+    _add_data_arguments(bench.add_argument_group("data"))
     nets = bench.add_argument_group("networks")
     nets.add_argument("--device", default="auto",
                       help="auto (CUDA when available), cpu or cuda (default: auto)")
@@ -321,7 +332,6 @@ def _run_benchmark(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def _add_train_parser(commands) -> None:
     from ._registry import network_names
-    from .datasets import list_datasets
 
     train = commands.add_parser(
         "train",
@@ -335,9 +345,7 @@ def _add_train_parser(commands) -> None:
         epilog=_examples("train"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    train.add_argument("data", metavar="DATA",
-                       help=f"a dataset name ({', '.join(list_datasets())}) or a "
-                            "CSV file with a formula and a target column")
+    _add_data_source(train)
     train.add_argument("-o", "--output", metavar="FILE",
                        help="model file to write (default: MODEL.skmatnet in the current "
                             "directory, e.g. brnet.skmatnet)")
@@ -360,25 +368,7 @@ def _add_train_parser(commands) -> None:
                       help="seed of the networks and of --max-rows (default: 1234567)")
     what.add_argument("--tiny", action="store_true",
                       help="tiny networks (the test-suite settings), for smoke tests")
-    data = train.add_argument_group("data (as for 'skmatnet benchmark')")
-    data.add_argument("--formula-column", default="formula", metavar="NAME",
-                      help="formula column of a CSV file (default: formula)")
-    data.add_argument("--target-column", default="target", metavar="NAME",
-                      help="target column of a CSV file (default: target)")
-    data.add_argument("--target", metavar="NAME",
-                      help="a dataset's alternative target, e.g. is_metal for the band-gap "
-                           "datasets")
-    data.add_argument("--task", choices=("auto", "regression", "classification"),
-                      default="auto",
-                      help="what the target is (default auto: labels are classification, "
-                           "numbers regression)")
-    data.add_argument("--threshold", type=float, metavar="T",
-                      help="classify a numeric target: label = target > T")
-    data.add_argument("--dedupe", choices=("min", "mean", "none"), default="min",
-                      help="one row per composition: lowest value, mean, or keep all rows "
-                           "(default: min)")
-    data.add_argument("--max-rows", type=_positive_int, metavar="N",
-                      help="train on a random subset of N rows (for trials and tests)")
+    _add_data_arguments(train.add_argument_group("data (as for 'skmatnet benchmark')"))
     out = train.add_argument_group("output")
     out.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     out.add_argument("--traceback", action="store_true",

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._io import atomic_open
 from .elements import ELEMENT_INDEX, ELEMENTS, N_ELEMENTS, PERIODIC_TABLE
 
 __all__ = [
@@ -560,11 +561,9 @@ def _merge(best: pd.DataFrame | None, new: pd.DataFrame, selection: _Selection,
     return frame.iloc[order].reset_index(drop=True)
 
 
-def _screen_block(model: Any, space: CompositionSpace, blocks: Sequence[_Block],
-                  selection: _Selection, return_std: Any,
-                  batch_size: int | None) -> tuple[pd.DataFrame | None, int]:
-    """Predict the chunks of ``blocks`` and keep what the selection keeps (one Dask task)."""
-    predictor = _Predictor(model, return_std, batch_size)
+def _screen_block(predictor: _Predictor, space: CompositionSpace, blocks: Sequence[_Block],
+                  selection: _Selection) -> tuple[pd.DataFrame | None, int]:
+    """Predict the chunks of ``blocks`` and keep what the selection keeps."""
     best, count = None, 0
     for block in blocks:
         chunk = space.chunk(block)
@@ -575,6 +574,13 @@ def _screen_block(model: Any, space: CompositionSpace, blocks: Sequence[_Block],
         else:
             best = frame if best is None else pd.concat([best, frame], ignore_index=True)
     return best, count
+
+
+def _screen_task(model: Any, space: CompositionSpace, blocks: Sequence[_Block],
+                 selection: _Selection, return_std: Any,
+                 batch_size: int | None) -> tuple[pd.DataFrame | None, int]:
+    """One Dask task: :func:`_screen_block` with the worker's copy of the model."""
+    return _screen_block(_Predictor(model, return_std, batch_size), space, blocks, selection)
 
 
 # ---------------------------------------------------------------------------
@@ -615,15 +621,14 @@ def check_output(path: str | os.PathLike) -> str:
 
 
 class _Writer:
-    """Rows appended to a Parquet or CSV file, written to a temporary name and renamed at
-    the end, so that an interrupted screen leaves no file that looks complete."""
+    """Rows appended to an open Parquet or CSV file (a handle of :func:`~skmatnet._io.
+    atomic_open`, so that the file appears only once the screen has finished)."""
 
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-        self.kind = check_output(path)
-        self._tmp = self.path.with_name(f".{self.path.name}.partial")
-        self._writer = None
+    def __init__(self, handle: Any, kind: str):
+        self.handle, self.kind = handle, kind
+        self._parquet = None  # the pyarrow writer, made with the first rows' schema
         self.rows = 0
+        self.started = False
 
     def write(self, frame: pd.DataFrame) -> None:
         if self.kind == "parquet":
@@ -633,29 +638,26 @@ class _Writer:
             # One schema for every chunk: pandas' string columns may convert to string or
             # large_string, and an empty frame's to null.
             table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata()
-            if self._writer is None:
+            if self._parquet is None:
                 schema = pa.schema([pa.field(f.name, pa.string()) if pa.types.is_large_string(
                     f.type) or pa.types.is_null(f.type) else f for f in table.schema])
-                self._writer = pq.ParquetWriter(self._tmp, schema)
-            self._writer.write_table(table.cast(self._writer.schema))
+                self._parquet = pq.ParquetWriter(self.handle, schema)
+            self._parquet.write_table(table.cast(self._parquet.schema))
         else:
-            frame.to_csv(self._tmp, mode="w" if self.rows == 0 and self._writer is None
-                         else "a", header=self._writer is None, index=False)
-            self._writer = True
+            self.handle.write(frame.to_csv(index=False, header=not self.started).encode())
+        self.started = True
         self.rows += len(frame)
 
-    def close(self, columns: Sequence[str]) -> Path:
-        if self._writer is None:  # nothing kept: an empty file with the columns
+    def finish(self, columns: Sequence[str]) -> None:
+        if not self.started:  # nothing kept: an empty file with the columns
             self.write(pd.DataFrame({c: [] for c in columns}))
-        if self.kind == "parquet":
-            self._writer.close()
-        os.replace(self._tmp, self.path)
-        return self.path
+        self.close()
 
-    def abort(self) -> None:
-        if self.kind == "parquet" and self._writer not in (None, True):
-            self._writer.close()
-        self._tmp.unlink(missing_ok=True)
+    def close(self) -> None:
+        """Close the Parquet writer (idempotent; before the handle closes, also on errors)."""
+        parquet, self._parquet = self._parquet, None
+        if parquet is not None:
+            parquet.close()
 
 
 # ---------------------------------------------------------------------------
@@ -779,7 +781,7 @@ def screen(model: Any, space: CompositionSpace, *, top: int | None = None,
         raise TypeError(f"space must be a CompositionSpace, got {type(space).__name__}")
     predictor = _Predictor(model, return_std, batch_size)  # checks the model first
     value_column = predictor.value_column
-    writer = _Writer(output) if output is not None else None
+    kind = check_output(output) if output is not None else None
     total = len(space)
     start = time.perf_counter()
     best: pd.DataFrame | None = None
@@ -799,35 +801,32 @@ def screen(model: Any, space: CompositionSpace, *, top: int | None = None,
         if progress is not None:
             progress(done, total)
 
-    try:
+    columns = ["id", "formula", "system", *_output_columns(predictor)]
+    with contextlib.ExitStack() as stack:
+        writer = None if kind is None else _Writer(
+            stack.enter_context(atomic_open(output, parents=False)), kind)
+        if writer is not None:
+            stack.callback(writer.close)
         if scheduler is None:
             for block in space.blocks(chunk_size):
-                take(*_screen_block(model, space, [block], selection, return_std,
-                                    batch_size))
+                take(*_screen_block(predictor, space, [block], selection))
         else:
             _run_on_dask(model, space, selection, return_std, batch_size, chunk_size,
                          scheduler, chunks_per_task, take)
-    except BaseException:
+        if writer is not None and selection.k is not None and best is not None:
+            writer.write(best)
         if writer is not None:
-            writer.abort()
-        raise
-    columns = ["id", "formula", "system", *_output_columns(predictor)]
+            writer.finish(columns)
     if selection.k is not None:
         frame = best if best is not None else pd.DataFrame({c: [] for c in columns})
         n_kept = len(frame)
-        if writer is not None:
-            if len(frame):
-                writer.write(frame)
-            writer.close(columns)
     elif writer is not None:
-        n_kept = writer.rows
-        writer.close(columns)
-        frame = None
+        n_kept, frame = writer.rows, None
     else:
         frame = (pd.concat(kept, ignore_index=True) if kept
                  else pd.DataFrame({c: [] for c in columns}))
         n_kept = len(frame)
-    return ScreeningResult(frame=frame, path=None if writer is None else writer.path,
+    return ScreeningResult(frame=frame, path=None if output is None else Path(output),
                            n_candidates=done, n_kept=n_kept,
                            seconds=time.perf_counter() - start,
                            scheduler=None if scheduler is None else str(scheduler))
@@ -862,7 +861,7 @@ def _run_on_dask(model, space, selection, return_std, batch_size, chunk_size, sc
                 index, blocks = next(tasks)
             except StopIteration:
                 return False
-            future = client.submit(_screen_block, model_future, space, blocks, selection,
+            future = client.submit(_screen_task, model_future, space, blocks, selection,
                                    return_std, batch_size, pure=False, retries=2,
                                    key=f"screen-{index}-{os.getpid()}-{time.monotonic_ns()}")
             pending[future.key] = index

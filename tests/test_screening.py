@@ -216,7 +216,7 @@ def test_thresholds_stream_every_match_to_the_file(regressor, space, tmp_path, s
     expected = full[full["prediction"] < cut]
     assert result.n_kept == len(written) == len(expected)
     assert written["formula"].tolist() == expected["formula"].tolist()  # enumeration order
-    assert not list(tmp_path.glob(".*partial"))
+    assert not list(tmp_path.glob(".*"))  # no temporary file left behind
     band = screen(regressor, space, above=cut - 0.2, below=cut).frame
     assert ((band["prediction"] > cut - 0.2) & (band["prediction"] < cut)).all()
 

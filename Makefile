@@ -38,7 +38,7 @@ docs: install
 	$(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
 
 lint: install
-	$(PY) -m ruff check skmatnet tests examples benchmarks
+	$(PY) -m ruff check skmatnet tests examples benchmarks docs/conf.py docs/_ext docs/_inventories
 
 bench-featurizer: install
 	$(PY) benchmarks/featurizer_speed.py

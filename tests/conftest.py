@@ -50,3 +50,12 @@ def pytest_configure(config):
     import torch
 
     torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def built_docs(tmp_path_factory, data_dir):
+    """The documentation site, built once per session: warnings are errors, and the example
+    gallery runs every script of ``examples/`` at its quick settings on the real data."""
+    from docs_site import build_docs
+
+    return build_docs(tmp_path_factory.mktemp("docs"), data_dir)

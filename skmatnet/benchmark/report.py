@@ -149,14 +149,15 @@ def _figure(width: float = 6.4, height: float = 4.8):
 
 def bubble_chart(
     table: pd.DataFrame,
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
+    ax=None,
     title: str = "",
     units: str = "",
     published: Sequence[tuple[str, float, float]] = (),
     metric: str = "test_mae",
     metric_label: str = "test MAE",
-) -> None:
+):
     """Training time against a test metric, bubble area proportional to the parameter count.
 
     Like Figure 2 of the BRNet paper. Models with an unknown parameter count
@@ -167,17 +168,22 @@ def bubble_chart(
     ----------
     table : DataFrame
         With columns ``model``, ``train_time_s``, ``test_mae``, ``n_parameters``.
-    path : path-like
-        PNG file to write.
+    path : path-like or None
+        PNG file to write, if any.
+    ax : matplotlib Axes or None
+        Where to draw; a new figure's axes when ``None``.
     title, units : str
         Chart title and the target's units.
     published : sequence of (label, seconds, mae)
         Published points to add.
     metric, metric_label : str, default="test_mae", "test MAE"
         The column on the y axis and its label (``test_roc_auc`` for labels).
+
+    Returns
+    -------
+    matplotlib Axes
     """
-    fig = _figure(7.0, 5.0)
-    ax = fig.add_subplot()
+    ax = _axes(ax, 7.0, 5.0)
     frame = table.dropna(subset=["train_time_s", metric])
     params = pd.to_numeric(frame["n_parameters"], errors="coerce").to_numpy(dtype=float)
     largest = np.nanmax(params) if np.isfinite(params).any() else 1.0
@@ -200,42 +206,49 @@ def bubble_chart(
     ax.set_xscale("log")
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    # Plain seconds at 1, 2, 5 x 10^k: readable on the short spans benchmarks cover.
+    # Plain seconds at 1, 2, 5 x 10^k: readable on the short spans benchmarks cover. Below 10 s
+    # the ticks may fall between whole seconds (a span under a decade), so they keep decimals.
     ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 10 else f"{v:g}"))
+    ax.margins(0.12)  # room for the largest bubbles and their labels
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("training time (s, log scale)")
     ax.set_ylabel(f"{metric_label}{f' ({units})' if units else ''}")
     ax.set_title(title or f"training time vs {metric_label} (bubble area ~ parameters)",
                  fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    _save_png(fig, path)
+    return _finish(ax, path)
 
 
 def parity_plot(
     y_true: np.ndarray,
     y_pred: np.ndarray,
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
+    ax=None,
     title: str = "",
     units: str = "",
-) -> None:
+):
     """Predicted against true values of the test rows, with the diagonal.
 
     Parameters
     ----------
     y_true, y_pred : ndarray
         Test targets and predictions.
-    path : path-like
-        PNG file to write.
+    path : path-like or None
+        PNG file to write, if any.
+    ax : matplotlib Axes or None
+        Where to draw; a new figure's axes when ``None``.
     title, units : str
         Chart title and the target's units.
+
+    Returns
+    -------
+    matplotlib Axes
     """
     y_true = np.asarray(y_true, dtype=float)
     y_pred = np.asarray(y_pred, dtype=float)
-    fig = _figure(5.0, 5.0)
-    ax = fig.add_subplot()
+    ax = _axes(ax, 5.0, 5.0)
     ax.scatter(y_true, y_pred, s=4, alpha=0.4, edgecolors="none")
     both = np.concatenate([y_true, y_pred])
     both = both[np.isfinite(both)]
@@ -250,16 +263,16 @@ def parity_plot(
     ax.set_ylabel(f"predicted{suffix}")
     ax.set_title(title, fontsize=10)
     ax.grid(True, alpha=0.3)
-    fig.tight_layout()
-    _save_png(fig, path)
+    return _finish(ax, path)
 
 
 def roc_plot(
     curves: Sequence[tuple[str, np.ndarray, np.ndarray]],
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
+    ax=None,
     title: str = "",
-) -> None:
+):
     """ROC curves of several models on the same test rows, with their AUC in the legend.
 
     Parameters
@@ -267,15 +280,20 @@ def roc_plot(
     curves : sequence of (label, y_true_positive, score)
         Per model: whether each test row is of the positive class, and the
         model's score for it (probability or decision value).
-    path : path-like
-        PNG file to write.
+    path : path-like or None
+        PNG file to write, if any.
+    ax : matplotlib Axes or None
+        Where to draw; a new figure's axes when ``None``.
     title : str
         Chart title.
+
+    Returns
+    -------
+    matplotlib Axes
     """
     from sklearn.metrics import roc_auc_score, roc_curve
 
-    fig = _figure(5.5, 5.0)
-    ax = fig.add_subplot()
+    ax = _axes(ax, 5.5, 5.0)
     for i, (label, positive, score) in enumerate(curves):
         fpr, tpr, _ = roc_curve(positive, score)
         auc = roc_auc_score(positive, score)
@@ -288,8 +306,19 @@ def roc_plot(
     ax.set_title(title, fontsize=10)
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(True, alpha=0.3)
-    fig.tight_layout()
-    _save_png(fig, path)
+    return _finish(ax, path)
+
+
+def _axes(ax, width: float, height: float):
+    """The given axes, or those of a new figure (not a pyplot one: nothing global is kept)."""
+    return ax if ax is not None else _figure(width, height).add_subplot()
+
+
+def _finish(ax, path: str | os.PathLike | None):
+    ax.figure.tight_layout()
+    if path is not None:
+        _save_png(ax.figure, path)
+    return ax
 
 
 def _save_png(fig, path: str | os.PathLike) -> None:

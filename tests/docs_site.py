@@ -1,0 +1,92 @@
+"""Build the documentation site and read what it links to (shared by the docs tests)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = REPO / "docs"
+
+
+@dataclass
+class BuiltDocs:
+    html: Path
+    returncode: int
+    stderr: str
+
+
+def build_docs(folder: Path, data_dir: Path) -> BuiltDocs:
+    for module in ("sphinx", "myst_parser", "pydata_sphinx_theme", "sphinx_gallery", "numpydoc",
+                   "sphinx_design", "matplotlib"):
+        pytest.importorskip(module)
+    html = folder / "html"
+    env = {**os.environ, "SKMATNET_DATA": str(data_dir), "SKMATNET_DOCS_OFFLINE": "1",
+           "MPLBACKEND": "Agg"}
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+         "-d", str(folder / "doctrees"), str(DOCS), str(html)],
+        capture_output=True, text=True, timeout=1800, env=env, cwd=REPO,
+    )
+    return BuiltDocs(html, result.returncode, result.stderr)
+
+
+class _Page(HTMLParser):
+    """The ids a page defines and the addresses its links and images point to."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.links: list[str] = []
+        self.images: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        if tag == "a" and attrs.get("name"):
+            self.ids.add(attrs["name"])
+        if tag == "a" and attrs.get("href"):
+            self.links.append(attrs["href"])
+        if tag == "img" and attrs.get("src"):
+            self.images.append(attrs["src"])
+
+
+def read_page(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def is_local(address: str) -> bool:
+    parts = urlsplit(address)
+    return not parts.scheme and not parts.netloc and not address.startswith("mailto:")
+
+
+def broken_local_references(root: Path, page_path: Path, cache: dict) -> list[str]:
+    """Local links and images of one built page whose file or anchor does not exist."""
+    page = cache.setdefault(page_path, read_page(page_path))
+    broken = []
+    for kind, addresses in (("link", page.links), ("image", page.images)):
+        for address in addresses:
+            if not is_local(address):
+                continue
+            parts = urlsplit(address)
+            target = (page_path.parent / unquote(parts.path)).resolve() if parts.path \
+                else page_path
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.is_file() or root.resolve() not in target.parents:
+                broken.append(f"{kind} {address!r}: no file {target}")
+            elif kind == "link" and parts.fragment and target.suffix == ".html":
+                ids = cache.setdefault(target, read_page(target)).ids
+                if unquote(parts.fragment) not in ids:
+                    broken.append(f"link {address!r}: no id {parts.fragment!r} in {target.name}")
+    return broken

@@ -44,7 +44,7 @@ bench-featurizer: install
 	$(PY) benchmarks/featurizer_speed.py
 
 clean:
-	rm -rf $(VENV) docs/_build .pytest_cache
+	rm -rf $(VENV) docs/_build docs/auto_examples docs/generated docs/sg_execution_times.rst .pytest_cache
 
 # The benchmarks of docs/performance.md, one after the other (about 20 minutes on 2 CPU
 # cores; results in benchmarks/results/). Extra flags for every script go in BENCH_ARGS,

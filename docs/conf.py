@@ -3,7 +3,8 @@
 The site is built with ``make docs`` (warnings are errors). The example gallery runs every
 script of ``examples/`` at its quick settings; ``SKMATNET_DOCS_OFFLINE=1`` (set by the test
 suite) reads the cross-reference inventories from ``docs/_inventories`` only, without trying
-the network first.
+the network first; ``SKMATNET_DOCS_RERUN=1`` (also set by the suite) reruns every example,
+not only those changed since the last build.
 """
 
 import os
@@ -135,6 +136,8 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "image_srcset": [],
     "capture_repr": (),
+    # The test suite runs every example on each build, changed or not (it is their test).
+    "run_stale_examples": os.environ.get("SKMATNET_DOCS_RERUN", "") not in ("", "0"),
 }
 
 # -- HTML -------------------------------------------------------------------------------

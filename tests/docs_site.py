@@ -29,6 +29,7 @@ def build_docs(folder: Path, data_dir: Path) -> BuiltDocs:
         pytest.importorskip(module)
     html = folder / "html"
     env = {**os.environ, "SKMATNET_DATA": str(data_dir), "SKMATNET_DOCS_OFFLINE": "1",
+           "SKMATNET_DOCS_RERUN": "1",
            "MPLBACKEND": "Agg"}
     result = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",

@@ -25,6 +25,7 @@ EXPECTED = {
     "basics/pipeline_quickstart": ("test MAE", True),
     "basics/validation_set": ("validation MAE of the fitted model", True),
     "basics/save_and_load": ("identical predictions: True", False),
+    "basics/command_line": ("4 predictions written to predicted.csv", False),
     "training/time_to_accuracy": ("test MAE", True),
     "training/grid_search": ("best:", True),
     "training/dask_tuning": ("best:", True),

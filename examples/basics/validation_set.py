@@ -10,8 +10,8 @@ scikit-learn's metadata routing the pipeline does that itself.
 # %%
 # Settings: the gallery trains a small BRNet for 15 epochs on 5,000 training formulas, at a
 # constant learning rate, under which the validation loss wanders and the best epoch need
-# not be the last. Full: ``python validation_set.py --full`` trains the default BRNet (its
-# cosine schedule) for 100 epochs on the whole 81 % training split.
+# not be the last. Full: ``python examples/basics/validation_set.py --full`` trains the
+# default BRNet (its cosine schedule) for 100 epochs on the whole 81 % training split.
 import sys
 
 FULL = "--full" in sys.argv[1:]

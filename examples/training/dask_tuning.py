@@ -8,9 +8,10 @@ cluster through joblib's ``dask`` backend; :func:`skmatnet.connect_dask` gives t
 
 # %%
 # Settings: the gallery searches a 2 x 2 grid with 2-fold CV, small networks trained for 5
-# epochs on 2,000 formulas, on two local worker processes. Full: ``python dask_tuning.py
-# --full`` searches it with 5-fold CV, 50 epochs on all the formulas, on ``local:8``
-# (or a running cluster: pass its address, ``tcp://host:8786``, as ``SCHEDULER``).
+# epochs on 2,000 formulas, on two local worker processes. Full:
+# ``python examples/training/dask_tuning.py --full`` searches it with 5-fold CV, 50 epochs on
+# all the formulas, on ``local:8`` (or a running cluster: pass its address,
+# ``tcp://host:8786``, as ``SCHEDULER``).
 import sys
 
 FULL = "--full" in sys.argv[1:]

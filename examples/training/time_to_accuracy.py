@@ -4,7 +4,7 @@ Accuracy against training time
 
 How good a BRNet a few seconds buy: the recommended recipe stretches its learning-rate schedule
 over whatever time budget it is given, so every budget ends with an annealed model; the papers'
-recipe, a constant rate, is still far from done at the same time.
+recipe, a constant rate, is drawn beside it for the longest budget.
 """
 
 # %%

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
-from html.parser import HTMLParser
+from html import unescape
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -39,31 +40,27 @@ def build_docs(folder: Path, data_dir: Path) -> BuiltDocs:
     return BuiltDocs(html, result.returncode, result.stderr)
 
 
-class _Page(HTMLParser):
-    """The ids a page defines and the addresses its links and images point to."""
+@dataclass
+class Page:
+    """The ids a built page defines and the addresses its links and images point to."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.ids: set[str] = set()
-        self.links: list[str] = []
-        self.images: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if attrs.get("id"):
-            self.ids.add(attrs["id"])
-        if tag == "a" and attrs.get("name"):
-            self.ids.add(attrs["name"])
-        if tag == "a" and attrs.get("href"):
-            self.links.append(attrs["href"])
-        if tag == "img" and attrs.get("src"):
-            self.images.append(attrs["src"])
+    ids: set[str]
+    links: list[str]
+    images: list[str]
 
 
-def read_page(path: Path) -> _Page:
-    page = _Page()
-    page.feed(path.read_text(encoding="utf-8"))
-    return page
+# Sphinx writes its attributes double-quoted; regular expressions read its pages several
+# times faster than an HTML parser, which matters over the few hundred pages of the site.
+_ID = re.compile(r'<[a-zA-Z][^>]*?\s(?:id|name)="([^"]+)"')
+_HREF = re.compile(r'<a\s[^>]*?href="([^"]+)"')
+_SRC = re.compile(r'<img\s[^>]*?src="([^"]+)"')
+
+
+def read_page(path: Path) -> Page:
+    text = path.read_text(encoding="utf-8")
+    return Page({unescape(i) for i in _ID.findall(text)},
+                [unescape(a) for a in _HREF.findall(text)],
+                [unescape(a) for a in _SRC.findall(text)])
 
 
 def is_local(address: str) -> bool:

@@ -7,12 +7,12 @@ trained on the JARVIS-DFT formation energies (one row per composition, the lowes
 """
 
 # %%
-# Settings: the gallery trains for 10 seconds. Full:
+# Settings: the gallery trains for 5 seconds. Full:
 # ``python examples/basics/first_model.py --full`` gives BRNet five minutes, over which its
 # learning-rate schedule anneals.
 import sys
 
-MAX_TIME = 300 if "--full" in sys.argv[1:] else 10
+MAX_TIME = 300 if "--full" in sys.argv[1:] else 5
 
 # %%
 # The five lines: load, build, fit, predict.

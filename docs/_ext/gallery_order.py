@@ -9,9 +9,8 @@ SECTIONS = ["basics", "training", "uncertainty", "classification", "benchmark", 
 
 #: Examples per section, in reading order; an example not listed comes last, by name.
 EXAMPLES = {
-    "basics": ["first_model.py", "tutorial.py", "featurize_dataset.py",
-               "pipeline_quickstart.py", "validation_set.py", "save_and_load.py",
-               "command_line.py"],
+    "basics": ["first_model.py", "tutorial.py", "featurize_dataset.py", "validation_set.py",
+               "save_and_load.py", "command_line.py"],
     "training": ["time_to_accuracy.py", "grid_search.py", "dask_tuning.py", "fine_tune.py"],
     "uncertainty": ["ensemble_calibration.py"],
     "classification": ["classify_metals.py"],

@@ -52,7 +52,7 @@ with sklearn.config_context(enable_metadata_routing=True):
 # %%
 # Without routing (scikit-learn's default), the pipeline passes ``net__``-prefixed fit
 # parameters on unchanged, so the formulas must be featurized by hand, as in
-# ``pipeline_quickstart.py``:
+# the tutorial (:ref:`sphx_glr_auto_examples_basics_tutorial.py`):
 # ``model.fit(f_train, y_train, net__X_val=model[0].transform(f_val), net__y_val=y_val)``.
 # Both give the same network; the two forms do not mix: with routing on, the pipeline refuses
 # ``net__`` parameters, and with it off, ``transform_input`` is an error.

@@ -66,7 +66,6 @@ numpydoc_xref_aliases = {
     "Pipeline": "sklearn.pipeline.Pipeline",
     "Module": "torch.nn.Module",
     "nn.Module": "torch.nn.Module",
-    "torch.nn.Module": "torch.nn.Module",
     "Generator": "numpy.random.Generator",
     "RandomState": "numpy.random.RandomState",
     "Client": "distributed.Client",

@@ -144,8 +144,9 @@ def test_page_renders_in_chromium(browser, site, page):
     broken = []
     for link in local:
         address, fragment = urldefrag(link)
-        if _status(address) != 200:
-            broken.append(f"{link}: HTTP {_status(address)}")
+        status = _status(address)
+        if status != 200:
+            broken.append(f"{link}: HTTP {status}")
         elif fragment and address.endswith(".html"):
             target = root / urlsplit(address).path.lstrip("/")
             if fragment not in read_page(target).ids:

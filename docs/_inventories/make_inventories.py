@@ -128,8 +128,6 @@ def numpy() -> Iterator[Entry]:
 
 
 def pandas() -> Iterator[Entry]:
-    import pandas as pd
-
     def page(name):
         return f"reference/api/{name}.html#{name}"
 
@@ -138,7 +136,6 @@ def pandas() -> Iterator[Entry]:
             yield from _with_methods(f"pandas.{name}", obj, page, own_pages=True)
         elif inspect.isfunction(obj):
             yield f"pandas.{name}", "py:function", page(f"pandas.{name}")
-    del pd
 
 
 def torch() -> Iterator[Entry]:

@@ -137,14 +137,24 @@ def format_markdown(
     return "\n".join(lines) + "\n"
 
 
-def _figure(width: float = 6.4, height: float = 4.8):
+def _axes(ax, width: float, height: float):
+    """The given axes, or those of a new figure (not a pyplot one: nothing global is kept)."""
+    if ax is not None:
+        return ax
     try:
         from matplotlib.figure import Figure
     except ImportError as exc:  # checked before a run starts; kept for direct callers
         raise ImportError(
             "matplotlib is needed for the charts: pip install 'skmatnet[plot]'"
         ) from exc
-    return Figure(figsize=(width, height), dpi=100)
+    return Figure(figsize=(width, height), dpi=100).add_subplot()
+
+
+def _finish(ax, path: str | os.PathLike | None):
+    ax.figure.tight_layout()
+    if path is not None:
+        _save_png(ax.figure, path)
+    return ax
 
 
 def bubble_chart(
@@ -308,17 +318,6 @@ def roc_plot(
     ax.grid(True, alpha=0.3)
     return _finish(ax, path)
 
-
-def _axes(ax, width: float, height: float):
-    """The given axes, or those of a new figure (not a pyplot one: nothing global is kept)."""
-    return ax if ax is not None else _figure(width, height).add_subplot()
-
-
-def _finish(ax, path: str | os.PathLike | None):
-    ax.figure.tight_layout()
-    if path is not None:
-        _save_png(ax.figure, path)
-    return ax
 
 
 def _save_png(fig, path: str | os.PathLike) -> None:

@@ -77,6 +77,13 @@ class DatasetError(Exception):
 class ChecksumError(DatasetError, ValueError):
     """A dataset file does not have the published sha256.
 
+    Parameters
+    ----------
+    message : str
+        The error message.
+    path, expected, actual : str
+        Stored as the attributes of the same names.
+
     Attributes
     ----------
     path : str
@@ -780,7 +787,18 @@ def _read_csv(path: Path, info: DatasetInfo) -> pd.DataFrame:
 
 
 def composition_codes(fractions: np.ndarray) -> np.ndarray:
-    """One integer per distinct fraction row (bit-identical float32 rows share a code)."""
+    """One integer per distinct fraction row (bit-identical float32 rows share a code).
+
+    Parameters
+    ----------
+    fractions : array-like of shape (n_samples, n_features)
+        Element fractions (:func:`skmatnet.element_fractions`), compared as float32.
+
+    Returns
+    -------
+    ndarray of int of shape (n_samples,)
+        Codes numbered from 0 in order of first appearance.
+    """
     rows = np.ascontiguousarray(fractions, dtype=np.float32)
     keys = np.fromiter((row.tobytes() for row in rows), dtype=object, count=len(rows))
     codes, _ = pd.factorize(keys)

@@ -46,6 +46,13 @@ _MAX_DEPTH = 32
 class FormulaError(ValueError):
     """Raised when formulas cannot be turned into element fractions.
 
+    Parameters
+    ----------
+    message : str
+        The error message.
+    problems : list of tuple (int, object, str) or None, default=None
+        Every rejected row as ``(row, value, reason)``; ``None``: none listed.
+
     Attributes
     ----------
     problems : list of tuple (int, object, str)

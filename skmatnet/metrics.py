@@ -66,6 +66,13 @@ def interval_coverage(y_true, y_mean, y_std, level: float = 0.95) -> float:
 def calibration_curve(y_true, y_mean, y_std, n_levels: int = 99) -> tuple[np.ndarray, np.ndarray]:
     """Expected against observed coverage of the central intervals, at evenly spaced levels.
 
+    Parameters
+    ----------
+    y_true, y_mean, y_std : array-like of shape (n_samples,)
+        True values, predicted means and predicted standard deviations.
+    n_levels : int, default=99
+        Levels strictly between 0 and 1, evenly spaced (0 and 1 are added).
+
     Returns
     -------
     expected : ndarray of shape (n_levels + 2,)
@@ -87,6 +94,17 @@ def miscalibration_area(y_true, y_mean, y_std, n_levels: int = 99) -> float:
 
     Computed with the trapezoid rule over the levels of :func:`calibration_curve`.
     Too narrow and too wide intervals both raise it.
+
+    Parameters
+    ----------
+    y_true, y_mean, y_std : array-like of shape (n_samples,)
+        True values, predicted means and predicted standard deviations.
+    n_levels : int, default=99
+        Levels strictly between 0 and 1, evenly spaced (0 and 1 are added).
+
+    Returns
+    -------
+    float
     """
     expected, observed = calibration_curve(y_true, y_mean, y_std, n_levels)
     return float(np.trapezoid(np.abs(observed - expected), expected))
@@ -96,6 +114,15 @@ def gaussian_nll(y_true, y_mean, y_std) -> float:
     """Mean negative log-likelihood of the true values under ``Normal(mean, std)``.
 
     Lower is better; it rewards both small errors and spreads that match them.
+
+    Parameters
+    ----------
+    y_true, y_mean, y_std : array-like of shape (n_samples,)
+        True values, predicted means and predicted standard deviations.
+
+    Returns
+    -------
+    float
     """
     y_true, y_mean, y_std = _check(y_true, y_mean, y_std)
     z = (y_true - y_mean) / y_std
@@ -107,6 +134,15 @@ def error_std_spearman(y_true, y_mean, y_std) -> float:
 
     Positive where larger spreads go with larger errors: whether the spread
     ranks the predictions by trust, whatever its scale.
+
+    Parameters
+    ----------
+    y_true, y_mean, y_std : array-like of shape (n_samples,)
+        True values, predicted means and predicted standard deviations.
+
+    Returns
+    -------
+    float
     """
     y_true, y_mean, y_std = _check(y_true, y_mean, y_std)
     return float(stats.spearmanr(np.abs(y_true - y_mean), y_std).statistic)

@@ -99,6 +99,9 @@ class AutoMLSearchResult(SearchScores):
         The best configuration, unfitted: preprocessing steps then ``model``.
     best_loss : float
         Its validation loss: the MAE, or 1 - ROC-AUC for a classification task.
+    task : Task
+        The task searched (regression or classification): it turns the loss
+        into ``best_score``.
     estimator : hpsklearn.HyperoptEstimator
         The estimator whose space was searched, holding the hyperopt
         ``trials`` and the best learner and preprocessing found.

@@ -95,8 +95,47 @@ class BenchmarkConfig:
 
     Attributes
     ----------
+    data : str or path-like
+        The dataset name or CSV file.
+    models : tuple of str
+        The models to run, in order.
     settings : ModelSettings
         How the models are trained (seed, device, epochs, budgets, grids).
+    protocol : str
+        The split protocol (``"brnet"``, ``"tatis"``, ``"published"``).
+    output_dir : str, path-like or None
+        Where the results go (None: :meth:`output_path`'s default).
+    quick : bool
+        Whether the quick settings were applied.
+    resume : bool
+        Reuse the finished models of an earlier run in ``output_dir``.
+    n_folds : int
+        Cross-validation folds (Tatis protocol).
+    max_rows : int or None
+        Subsample of the rows (None: all).
+    formula_column, target_column : str
+        The columns of a CSV file.
+    task : str
+        ``"auto"``, ``"regression"`` or ``"classification"``.
+    threshold : float or None
+        Labels a numeric target as ``target > threshold``.
+    target : str or None
+        A named target of the dataset (e.g. ``is_metal``).
+    dedupe : str or None
+        How rows of one composition are merged (``"min"``, ``"mean"``; None: kept).
+    threads : int or None
+        Threads per model fit.
+    scheduler : str, distributed.Client or None
+        Where the models run: None in this process, ``"local:N"``, a scheduler
+        address or a Dask client (not part of any result's fingerprint).
+    automl_queue : int or None
+        AutoML trials queued at once on Dask.
+    plots : bool
+        Draw the charts.
+    verbose : bool
+        Print progress.
+    command : str or None
+        The command line to record (None: the equivalent Python call).
     """
 
     data: str | os.PathLike
@@ -127,6 +166,25 @@ class BenchmarkConfig:
     def create(cls, data: str | os.PathLike, *, models: Any = None, quick: bool = False,
                seed: int = 1234567, **options: Any) -> BenchmarkConfig:
         """Check and resolve the keyword arguments of :func:`run_benchmark`.
+
+        Parameters
+        ----------
+        data : str or path-like
+            A dataset name or a CSV file.
+        models : str, list of str or None, default=None
+            The models (:func:`parse_models`); None: the default comparison.
+        quick : bool, default=False
+            Start from :data:`QUICK_SETTINGS` instead of :data:`FULL_SETTINGS`
+            (explicit values still win).
+        seed : int, default=1234567
+            Seed of the split, the subsampling, the networks and the searches.
+        **options
+            Any other keyword of :func:`run_benchmark`: a field of this class or
+            of :class:`ModelSettings`.
+
+        Returns
+        -------
+        BenchmarkConfig
 
         Raises
         ------
@@ -173,7 +231,17 @@ class BenchmarkConfig:
         return any(get_runner(name, self.settings).is_network for name in self.models)
 
     def output_path(self, data_name: str) -> Path:
-        """The output directory: as given, or ``skmatnet-results/<data>_<protocol>[_quick]``."""
+        """The output directory: as given, or ``skmatnet-results/<data>_<protocol>[_quick]``.
+
+        Parameters
+        ----------
+        data_name : str
+            The dataset's name, used in the default directory.
+
+        Returns
+        -------
+        pathlib.Path
+        """
         if self.output_dir is not None:
             return Path(self.output_dir)
         return Path("skmatnet-results") / \

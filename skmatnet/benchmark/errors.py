@@ -10,6 +10,13 @@ __all__ = ["BenchmarkError", "BenchmarkInterrupted"]
 class BenchmarkError(ValueError):
     """A benchmark cannot run as asked (bad input, unknown name, missing dependency).
 
+    Parameters
+    ----------
+    message : str
+        The error message.
+    result : BenchmarkResult or None, default=None
+        Stored as the attribute ``result``.
+
     Attributes
     ----------
     result : BenchmarkResult or None
@@ -24,6 +31,11 @@ class BenchmarkError(ValueError):
 
 class BenchmarkInterrupted(KeyboardInterrupt):
     """Ctrl-C stopped a benchmark; the finished models' results were written.
+
+    Parameters
+    ----------
+    result : BenchmarkResult
+        Stored as the attribute ``result``.
 
     Attributes
     ----------

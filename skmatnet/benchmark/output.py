@@ -43,7 +43,24 @@ def json_normal(value: Any) -> Any:
 
 
 def fingerprint(data: BenchmarkData, split: Split, split_sha: str, runner: Any) -> dict:
-    """What must match for an earlier result of ``runner``'s model to be reused."""
+    """What must match for an earlier result of ``runner``'s model to be reused.
+
+    Parameters
+    ----------
+    data : BenchmarkData
+        The benchmark's rows; its source (dataset, columns, row limit) counts.
+    split : Split
+        The split; its protocol, seed and number of folds count.
+    split_sha : str
+        :meth:`Split.sha256` of the split.
+    runner : object
+        The model's runner: its ``name`` and ``config()`` count.
+
+    Returns
+    -------
+    dict
+        JSON-normal values, compared with a saved record's ``fingerprint``.
+    """
     source = {k: v for k, v in data.source.items() if k != "csv"}
     return json_normal({
         "data": source,
@@ -68,7 +85,18 @@ class OutputDir:
         self.path = Path(path)
 
     def start(self, *, resume: bool) -> list:
-        """Create the directory; clear an earlier run, or (``resume``) return its records."""
+        """Create the directory; clear an earlier run, or (``resume``) return its records.
+
+        Parameters
+        ----------
+        resume : bool
+            Keep the earlier run's files and return its environment records.
+
+        Returns
+        -------
+        list of dict
+            The environment records of the earlier runs (empty unless ``resume``).
+        """
         out = self.path
         out.mkdir(parents=True, exist_ok=True)
         previous_runs: list = []
@@ -94,20 +122,64 @@ class OutputDir:
             png.unlink()
 
     def write(self, relative: str, data: bytes | str) -> Path:
-        """Write one file of the run atomically."""
+        """Write one file of the run atomically.
+
+        Parameters
+        ----------
+        relative : str
+            The file's path relative to the run directory.
+        data : bytes or str
+            Its content.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+        """
         return atomic_write(self.path / relative, data)
 
     def write_environment(self, environment: dict) -> None:
+        """Write ``environment.json``.
+
+        Parameters
+        ----------
+        environment : dict
+            The run's environment record (versions, machine, settings).
+        """
         self.write("environment.json", report.to_json(environment))
 
     def _done(self, name: str) -> Path:
         return self.path / "done" / f"{name}.json"
 
     def failure_path(self, name: str) -> Path:
+        """Where the traceback of ``name``'s failure is written (``failed/<name>.txt``).
+
+        Parameters
+        ----------
+        name : str
+            The model name (``brnet``, ``tradml``, ...).
+
+        Returns
+        -------
+        pathlib.Path
+        """
         return self.path / "failed" / f"{name}.txt"
 
     def earlier_result(self, name: str, expected: dict) -> dict | None:
-        """The saved record of ``name`` when its fingerprint is ``expected`` and its files exist."""
+        """The saved record of ``name`` when its fingerprint is ``expected`` and its files exist.
+
+        Parameters
+        ----------
+        name : str
+            The model name (``brnet``, ``tradml``, ...).
+        expected : dict
+            The model's :func:`fingerprint` in this run.
+
+        Returns
+        -------
+        dict or None
+            The done record, or None when there is none to reuse.
+        """
         try:
             record = json.loads(self._done(name).read_text())
         except (OSError, ValueError):
@@ -120,20 +192,75 @@ class OutputDir:
         return record
 
     def has_result(self, name: str) -> bool:
+        """Whether ``name`` has a done record, whatever its fingerprint.
+
+        Parameters
+        ----------
+        name : str
+            The model name (``brnet``, ``tradml``, ...).
+
+        Returns
+        -------
+        bool
+        """
         return self._done(name).exists()
 
     def forget(self, name: str) -> None:
-        """Drop ``name``'s earlier result before it runs again."""
+        """Drop ``name``'s earlier result before it runs again.
+
+        Parameters
+        ----------
+        name : str
+            The model name (``brnet``, ``tradml``, ...).
+        """
         self._done(name).unlink(missing_ok=True)
 
     def save_failure(self, name: str, traceback_text: str) -> Path:
+        """Write the traceback of ``name``'s failure to :meth:`failure_path`.
+
+        Parameters
+        ----------
+        name : str
+            The model name (``brnet``, ``tradml``, ...).
+        traceback_text : str
+            The formatted traceback.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+        """
         path = self.failure_path(name)
         atomic_write(path, traceback_text)
         return path
 
     def save_result(self, name: str, *, fingerprint: dict, rows: list, details: dict,
                     predictions: pd.DataFrame, fitted: Any, is_network: bool) -> dict:
-        """Write the predictions, the fitted model and, last, the done record; return it."""
+        """Write the predictions, the fitted model and, last, the done record; return it.
+
+        Parameters
+        ----------
+        name : str
+            The model name (``brnet``, ``tradml``, ...).
+        fingerprint : dict
+            The model's :func:`fingerprint`, stored for ``resume``.
+        rows : list of dict
+            Its rows of the results table.
+        details : dict
+            Extra details of its result.
+        predictions : pandas.DataFrame
+            Its test-row predictions, written to ``predictions/<name>.csv``.
+        fitted : object
+            The fitted model to save.
+        is_network : bool
+            Saved with :func:`skmatnet.save_model` (a network, or one per fold of
+            a fold ensemble) rather than joblib (a baseline).
+
+        Returns
+        -------
+        dict
+            The done record, with JSON-normal values.
+        """
         files = {"predictions": f"predictions/{name}.csv",
                  "model": self._save_model(name, fitted, is_network)}
         self.write(files["predictions"], predictions.to_csv(index=False))

@@ -90,7 +90,17 @@ class Split:
         return [(f"fold {i + 1}/{k}", tr, va) for i, (tr, va) in enumerate(self.folds)]
 
     def to_frame(self, data: BenchmarkData) -> pd.DataFrame:
-        """One line per row: its part (train/val/test) and fold (-1 when none)."""
+        """One line per row: its part (train/val/test) and fold (-1 when none).
+
+        Parameters
+        ----------
+        data : BenchmarkData
+            The rows that were split.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
         part = np.full(len(data), "", dtype=object)
         part[self.train], part[self.val], part[self.test] = "train", "val", "test"
         fold = np.full(len(data), -1, dtype=np.int64)
@@ -105,7 +115,18 @@ class Split:
         return frame
 
     def sha256(self, data: BenchmarkData) -> str:
-        """Fingerprint of the rows and their roles (changes with data, protocol or seed)."""
+        """Fingerprint of the rows and their roles (changes with data, protocol or seed).
+
+        Parameters
+        ----------
+        data : BenchmarkData
+            The rows that were split.
+
+        Returns
+        -------
+        str
+            The hexadecimal sha256 of :meth:`to_frame` as CSV.
+        """
         text = self.to_frame(data).to_csv(index=False, float_format="%.10g")
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -135,6 +156,8 @@ class FitOutcome:
         Search and training time of all fits together.
     summary : str
         The chosen configuration, in a few words (baselines).
+    task : Task
+        The benchmark's task (regression or classification); a regression task by default.
     """
 
     name: str
@@ -157,20 +180,73 @@ class Protocol:
     notes: tuple[str, ...] = ()
 
     def split(self, data: BenchmarkData, *, seed: int, n_folds: int) -> Split:
-        """Split the rows once, for every model."""
+        """Split the rows once, for every model.
+
+        Parameters
+        ----------
+        data : BenchmarkData
+            The benchmark's rows.
+        seed : int
+            Seeds the split.
+        n_folds : int
+            Cross-validation folds, for a protocol that has folds (Tatis).
+
+        Returns
+        -------
+        Split
+        """
         raise NotImplementedError
 
     def results(self, outcome: FitOutcome, data: BenchmarkData,
                 split: Split) -> tuple[list[dict], dict, dict]:
-        """Table rows, prediction columns (name -> test-row values) and extra details."""
+        """Table rows, prediction columns (name -> test-row values) and extra details.
+
+        Parameters
+        ----------
+        outcome : FitOutcome
+            What fitting one model under ``split`` produced.
+        data : BenchmarkData
+            The benchmark's rows.
+        split : Split
+            The split the model was fitted under.
+
+        Returns
+        -------
+        rows : list of dict
+        columns : dict
+        details : dict
+        """
         raise NotImplementedError
 
     def fitted_model(self, pipelines: list, outcome: FitOutcome) -> Any:
-        """The model to save, from one formula -> prediction pipeline per fit."""
+        """The model to save, from one formula -> prediction pipeline per fit.
+
+        Parameters
+        ----------
+        pipelines : list
+            One formula -> prediction pipeline per entry of ``outcome.models``.
+        outcome : FitOutcome
+            What fitting the model produced.
+
+        Returns
+        -------
+        object
+            A fitted estimator that predicts from formulas.
+        """
         raise NotImplementedError
 
     def describe(self, split: Split) -> str:
-        """The split in words, for the results page."""
+        """The split in words, for the results page.
+
+        Parameters
+        ----------
+        split : Split
+            What :meth:`split` returned.
+
+        Returns
+        -------
+        str
+        """
         raise NotImplementedError
 
     def _common(self, outcome: FitOutcome, split: Split) -> dict:
@@ -331,7 +407,22 @@ PROTOCOLS = tuple(_PROTOCOLS)
 
 
 def get_protocol(name: str) -> Protocol:
-    """The protocol called ``name`` (see :data:`PROTOCOLS`)."""
+    """The protocol called ``name`` (see :data:`PROTOCOLS`).
+
+    Parameters
+    ----------
+    name : str
+        ``"brnet"``, ``"tatis"`` or ``"published"``.
+
+    Returns
+    -------
+    Protocol
+
+    Raises
+    ------
+    BenchmarkError
+        An unknown name.
+    """
     try:
         return _PROTOCOLS[name]
     except (KeyError, TypeError):

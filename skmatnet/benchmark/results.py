@@ -41,7 +41,36 @@ def results_table(records: dict, models: list, dataset: str | None, protocol: st
 def write_results(output: OutputDir, data: BenchmarkData, split: Split, records: dict,
                   models: list, environment: dict, *, plots: bool, status: str,
                   task: Task | None = None) -> pd.DataFrame:
-    """Write ``results.csv``, ``results.md`` and (``plots``) the charts; return the table."""
+    """Write ``results.csv``, ``results.md`` and (``plots``) the charts; return the table.
+
+    Parameters
+    ----------
+    output : OutputDir
+        The run's directory.
+    data : BenchmarkData
+        The benchmark's rows (their source and units go in ``results.md``).
+    split : Split
+        The split every model was fitted under.
+    records : dict
+        Model name -> its done record (:meth:`OutputDir.save_result`); models
+        without one are left out.
+    models : list of str
+        The models of the run, in the order the table lists them.
+    environment : dict
+        The run's environment record, summarised in ``results.md``.
+    plots : bool
+        Also draw the bubble chart and the parity (regression) or ROC
+        (binary classification) plots.
+    status : str
+        How the run ended, stated in ``results.md`` (e.g. ``"complete"``).
+    task : Task or None, default=None
+        The benchmark's task; ``None``: regression.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The results table, one row per reported model.
+    """
     task = task if task is not None else RegressionTask()
     dataset = data.source.get("dataset")
     table = results_table(records, models, dataset, split.protocol, task)

@@ -136,45 +136,161 @@ class Task:
         return next(heading for column, heading, _ in self.shown if column == self.headline)
 
     def describe_target(self, target: str) -> str:
-        """The target in words, for the results page."""
+        """The target in words, for the results page.
+
+        Parameters
+        ----------
+        target : str
+            The target column's name.
+
+        Returns
+        -------
+        str
+        """
         return target
 
     def outputs(self, model: Any, X: Any) -> Any:
-        """A fitted model's outputs on ``X`` (what :meth:`metrics` and :meth:`columns` take)."""
+        """A fitted model's outputs on ``X`` (what :meth:`metrics` and :meth:`columns` take).
+
+        Parameters
+        ----------
+        model : object
+            A fitted model.
+        X : array-like
+            The rows to predict.
+
+        Returns
+        -------
+        ndarray or ClassScores
+            Predictions (regression), or labels with probabilities (classification).
+        """
         raise NotImplementedError
 
     def metrics(self, y_true: np.ndarray, outputs: Any) -> dict:
-        """The ``test_*`` metrics of ``outputs`` against ``y_true``."""
+        """The ``test_*`` metrics of ``outputs`` against ``y_true``.
+
+        Parameters
+        ----------
+        y_true : ndarray
+            The true targets of the rows.
+        outputs : ndarray or ClassScores
+            What :meth:`outputs` returned: predictions, or labels with probabilities.
+
+        Returns
+        -------
+        dict
+            Metric name -> value.
+        """
         raise NotImplementedError
 
     def val_score(self, y_true: np.ndarray, outputs: Any) -> float:
-        """The validation metric of ``outputs``."""
+        """The validation metric of ``outputs``.
+
+        Parameters
+        ----------
+        y_true : ndarray
+            The true targets of the rows.
+        outputs : ndarray or ClassScores
+            What :meth:`outputs` returned: predictions, or labels with probabilities.
+
+        Returns
+        -------
+        float
+        """
         raise NotImplementedError
 
     def loss(self, model: Any, X: Any, y: Any) -> float:
-        """A fitted model's validation loss (lower is better): what the searches minimise."""
+        """A fitted model's validation loss (lower is better): what the searches minimise.
+
+        Parameters
+        ----------
+        model : object
+            A fitted model.
+        X : array-like
+            The validation rows.
+        y : array-like
+            Their true targets.
+
+        Returns
+        -------
+        float
+        """
         return self.score_of(self.val_score(np.asarray(y), self.outputs(model, X)))
 
     def score_of(self, loss: float) -> float:
-        """The validation metric of a search loss (and back: the map is its own inverse)."""
+        """The validation metric of a search loss (and back: the map is its own inverse).
+
+        Parameters
+        ----------
+        loss : float
+            A search loss (or a validation metric).
+
+        Returns
+        -------
+        float
+        """
         return 1.0 - loss if self.higher_is_better else loss
 
     def best(self, scores: list[float]) -> int:
-        """Index of the best validation score."""
+        """Index of the best validation score.
+
+        Parameters
+        ----------
+        scores : list of float
+            Validation scores; NaN or infinite ones count as the worst.
+
+        Returns
+        -------
+        int
+        """
         values = np.asarray(scores, dtype=np.float64)
         values = np.where(np.isfinite(values), values, -np.inf if self.higher_is_better else np.inf)
         return int(np.argmax(values) if self.higher_is_better else np.argmin(values))
 
     def average(self, outputs: list) -> tuple[Any, np.ndarray]:
-        """The fold ensemble's outputs and the per-row spread of the fold models."""
+        """The fold ensemble's outputs and the per-row spread of the fold models.
+
+        Parameters
+        ----------
+        outputs : list
+            The outputs (:meth:`outputs`) of each fold model on the same rows.
+
+        Returns
+        -------
+        outputs : ndarray or ClassScores
+            The ensemble's outputs.
+        spread : ndarray
+            The per-row standard deviation of the fold models.
+        """
         raise NotImplementedError
 
     def columns(self, outputs: Any, suffix: str = "") -> dict:
-        """Prediction-file columns of ``outputs`` (``y_pred`` and, for labels, scores)."""
+        """Prediction-file columns of ``outputs`` (``y_pred`` and, for labels, scores).
+
+        Parameters
+        ----------
+        outputs : ndarray or ClassScores
+            What :meth:`outputs` returned: predictions, or labels with probabilities.
+        suffix : str, default=""
+            Appended to every column name (e.g. a fold's).
+
+        Returns
+        -------
+        dict
+            Column name -> values.
+        """
         raise NotImplementedError
 
     def check_split(self, y: np.ndarray, train: np.ndarray, test: np.ndarray) -> None:
-        """Raise :class:`BenchmarkError` when the split cannot be scored."""
+        """Raise :class:`BenchmarkError` when the split cannot be scored.
+
+        Parameters
+        ----------
+        y : ndarray
+            The targets of all rows.
+        train, test : ndarray of int
+            The training and test rows.
+        """
 
     def config(self) -> dict:
         """What decides a result (part of each model's resume fingerprint)."""
@@ -373,7 +489,27 @@ class SearchScores:
 
 
 def make_task(name: str, y: np.ndarray, threshold: float | None = None) -> Task:
-    """The task of a resolved target (``name`` is ``regression`` or ``classification``)."""
+    """The task of a resolved target (``name`` is ``regression`` or ``classification``).
+
+    Parameters
+    ----------
+    name : {"regression", "classification"}
+        The task's kind.
+    y : ndarray
+        The target values (labels, for classification: every label they hold
+        becomes a class of the task).
+    threshold : float or None, default=None
+        Classification: the threshold that made the labels, if any (recorded).
+
+    Returns
+    -------
+    Task
+
+    Raises
+    ------
+    BenchmarkError
+        An unknown ``name``.
+    """
     if name == "regression":
         return RegressionTask()
     if name == "classification":

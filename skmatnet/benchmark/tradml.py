@@ -155,6 +155,9 @@ class TradMLSearchResult(SearchScores):
         Its parameters.
     best_loss : float
         Its validation loss: the MAE, or 1 - ROC-AUC for a classification task.
+    task : Task
+        The task searched (regression or classification): it turns the loss
+        into ``best_score``.
     candidates : list of dict
         Every candidate: description, validation metric (``valid_mae`` or
         ``valid_roc_auc``; None when it failed), fit seconds, failure reason.

@@ -15,6 +15,13 @@ class WeightAveraging(Callback):
     At the end of training the network takes the averaged weights and its
     batch-norm statistics are recomputed on the training rows, as
     ``torch.optim.swa_utils`` prescribes.
+
+    Parameters
+    ----------
+    start : float, default=0.75
+        Fraction of ``max_epochs`` after which the epochs' weights are averaged.
+    max_epochs : int or None, default=None
+        Length of the fit in epochs; must be set (by the estimator) before training.
     """
 
     def __init__(self, start=0.75, max_epochs=None):

@@ -82,6 +82,19 @@ class Checkpointer(Callback):
             _save(self.capture(net), Path(self.directory) / LAST_CHECKPOINT)
 
     def capture(self, net) -> dict:
+        """Everything needed to resume the fit of ``net`` after its last epoch.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The initialized net being trained.
+
+        Returns
+        -------
+        dict
+            The weights, optimizer, history, random states, identity and, where
+            present, the early-stopping and LR-scheduler states (as ``last.pt`` holds).
+        """
         states = {"torch": torch.get_rng_state()}
         if torch.cuda.is_available() and str(net.device).startswith("cuda"):
             states["cuda"] = torch.cuda.get_rng_state_all()
@@ -110,7 +123,26 @@ class Checkpointer(Callback):
 
 
 def load_checkpoint(directory, identity: dict) -> dict:
-    """Read ``last.pt`` from ``directory`` and check it belongs to this fit."""
+    """Read ``last.pt`` from ``directory`` and check it belongs to this fit.
+
+    Parameters
+    ----------
+    directory : str or path-like
+        The estimator's ``checkpoint_dir``.
+    identity : dict
+        What identifies the fit (data fingerprint, settings); every key must
+        equal the one saved in the checkpoint.
+
+    Returns
+    -------
+    dict
+        The checkpoint state (as :meth:`Checkpointer.capture` wrote it).
+
+    Raises
+    ------
+    CheckpointError
+        No checkpoint, a damaged or foreign file, or one written by a different fit.
+    """
     path = Path(directory) / LAST_CHECKPOINT
     if not path.exists():
         raise CheckpointError(f"no checkpoint to resume from: {path} does not exist")

@@ -24,13 +24,38 @@ __all__ = [
 
 
 def stop_training(net, reason: str) -> None:
-    """Record ``reason`` in the current epoch's history row and end the fit loop."""
+    """Record ``reason`` in the current epoch's history row and end the fit loop.
+
+    Parameters
+    ----------
+    net : skorch.NeuralNet
+        The net being trained.
+    reason : str
+        Recorded as the epoch's ``stop_reason`` (e.g. ``"max_time"``).
+
+    Raises
+    ------
+    KeyboardInterrupt
+        Always: skorch's fit loop ends on it.
+    """
     net.history.record("stop_reason", reason)
     raise KeyboardInterrupt
 
 
 def find_callback(net, kind):
-    """The first of the net's initialized callbacks that is a ``kind``, or None."""
+    """The first of the net's initialized callbacks that is a ``kind``, or None.
+
+    Parameters
+    ----------
+    net : skorch.NeuralNet
+        An initialized net (with ``callbacks_``).
+    kind : type
+        The callback class looked for (subclasses count).
+
+    Returns
+    -------
+    skorch.callbacks.Callback or None
+    """
     for _, callback in net.callbacks_:
         if isinstance(callback, kind):
             return callback
@@ -48,7 +73,13 @@ class StoppingEarly(EarlyStopping):
 
 
 class TimeBudget(Callback):
-    """Stop at the end of the epoch in which ``max_time`` seconds of training have passed."""
+    """Stop at the end of the epoch in which ``max_time`` seconds of training have passed.
+
+    Parameters
+    ----------
+    max_time : float or None, default=None
+        The budget in seconds, counted from the start of training; ``None``: no limit.
+    """
 
     def __init__(self, max_time=None):
         self.max_time = max_time

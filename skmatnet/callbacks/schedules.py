@@ -38,6 +38,19 @@ def schedule_factor(shape: str, progress: float, warmup: float = 0.0) -> float:
     cosine decay to zero. ``"onecycle"``: the shape of torch's ``OneCycleLR``
     (cosine rise from lr/25 over the first ``warmup`` fraction, then cosine
     decay to lr/25/1e4). ``"constant"``: a linear warm-up, then the base rate.
+
+    Parameters
+    ----------
+    shape : {"cosine", "onecycle", "constant"}
+        The schedule's shape (:data:`SCHEDULE_SHAPES`).
+    progress : float
+        Position in the schedule, clipped to [0, 1].
+    warmup : float, default=0.0
+        Fraction of the schedule spent warming up (``"onecycle"``: rising).
+
+    Returns
+    -------
+    float
     """
     p = min(max(float(progress), 0.0), 1.0)
     if shape == "onecycle":

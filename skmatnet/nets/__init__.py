@@ -55,5 +55,16 @@ NETWORKS: dict[str, type[nn.Module]] = {
 
 
 def get_network(name: str) -> type[nn.Module]:
-    """Return the network class registered under ``name`` (case-insensitive)."""
+    """Return the network class registered under ``name`` (case-insensitive).
+
+    Parameters
+    ----------
+    name : str
+        A network name such as ``"brnet"`` (the keys of ``NETWORKS``).
+
+    Returns
+    -------
+    type
+        The :class:`torch.nn.Module` subclass.
+    """
     return NETWORKS[get_spec(name).name]

@@ -167,7 +167,16 @@ def width_runs(widths: Sequence[int]) -> list[tuple[int, int]]:
 # Factories and helpers
 # --------------------------------------------------------------------------- #
 def count_parameters(module: nn.Module) -> int:
-    """Number of trainable parameters (``requires_grad``) of ``module``."""
+    """Number of trainable parameters (``requires_grad``) of ``module``.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+
+    Returns
+    -------
+    int
+    """
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
@@ -176,7 +185,16 @@ def glorot_init_(module: nn.Module) -> nn.Module:
 
     Applied to every :class:`torch.nn.Linear` inside ``module``. Batch-norm layers
     keep torch's defaults (scale 1, shift 0), which equal the Keras defaults.
-    Returns ``module`` for chaining.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Initialised in place.
+
+    Returns
+    -------
+    torch.nn.Module
+        ``module``, for chaining.
     """
     for m in module.modules():
         if isinstance(m, nn.Linear):
@@ -189,7 +207,21 @@ def glorot_init_(module: nn.Module) -> nn.Module:
 def keras_batch_norm(
     num_features: int, momentum: float = KERAS_BN_MOMENTUM, eps: float = KERAS_BN_EPS
 ) -> nn.BatchNorm1d:
-    """``BatchNorm1d`` with the Keras defaults (Keras momentum 0.99 == torch 0.01, eps 1e-3)."""
+    """``BatchNorm1d`` with the Keras defaults (Keras momentum 0.99 == torch 0.01, eps 1e-3).
+
+    Parameters
+    ----------
+    num_features : int
+        Width of the layer normalised.
+    momentum : float, default=KERAS_BN_MOMENTUM
+        Momentum of the running statistics, in torch's convention (0.01).
+    eps : float, default=KERAS_BN_EPS
+        Added to the variance (1e-3).
+
+    Returns
+    -------
+    torch.nn.BatchNorm1d
+    """
     return nn.BatchNorm1d(num_features, momentum=momentum, eps=eps)
 
 

@@ -195,7 +195,17 @@ class BRNet(CompositionNet):
         glorot_init_(self)
 
     def forward(self, x: Tensor) -> Tensor:
-        """Map ``x`` of shape ``(batch, n_features)`` to ``(batch, n_outputs)``."""
+        """Map ``x`` of shape ``(batch, n_features)`` to ``(batch, n_outputs)``.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, n_features)
+            Element fractions, one row per composition.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, n_outputs)
+        """
         h = self.pre(x)
         merged = self.branches[0](h)
         for branch in self.branches[1:]:
@@ -207,8 +217,18 @@ class BNet(BRNet):
     """BNet (Gupta et al., 2022): :class:`BRNet` without skip connections.
 
     Identical to :class:`BRNet` except that ``skip`` defaults to ``False``, so every
-    unit is ``LeakyReLU(Linear(h))`` with no shortcut. All other parameters are
-    those of :class:`BRNet`.
+    unit is ``LeakyReLU(Linear(h))`` with no shortcut.
+
+    Parameters
+    ----------
+    n_features : int, default=86
+        Input width.
+    n_outputs : int, default=1
+        Number of regression targets.
+    skip : bool, default=False
+        Residual shortcuts off (BNet); ``True`` gives :class:`BRNet`.
+    **kwargs
+        Any other parameter of :class:`BRNet`.
 
     Notes
     -----

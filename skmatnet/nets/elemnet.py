@@ -122,5 +122,15 @@ class ElemNet(CompositionNet):
         glorot_init_(self)
 
     def forward(self, x: Tensor) -> Tensor:
-        """Map ``x`` of shape ``(batch, n_features)`` to ``(batch, n_outputs)``."""
+        """Map ``x`` of shape ``(batch, n_features)`` to ``(batch, n_outputs)``.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, n_features)
+            Element fractions, one row per composition.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, n_outputs)
+        """
         return self.output(self.hidden(x))

@@ -186,7 +186,17 @@ class FCMnR(CompositionNet):
         glorot_init_(self)
 
     def forward(self, x: Tensor) -> Tensor:
-        """Map ``x`` of shape ``(batch, n_features)`` to ``(batch, n_outputs)``."""
+        """Map ``x`` of shape ``(batch, n_features)`` to ``(batch, n_outputs)``.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, n_features)
+            Element fractions, one row per composition.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, n_outputs)
+        """
         s = self.stem(x)
         a = self.entries[0](s) + 2 * s
         b = self.entries[1](s) + 2 * s

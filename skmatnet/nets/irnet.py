@@ -155,7 +155,17 @@ class IRNet(CompositionNet):
         glorot_init_(self)
 
     def forward(self, x: Tensor) -> Tensor:
-        """Map ``x`` of shape ``(batch, n_features)`` to ``(batch, n_outputs)``."""
+        """Map ``x`` of shape ``(batch, n_features)`` to ``(batch, n_outputs)``.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, n_features)
+            Element fractions, one row per composition.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, n_outputs)
+        """
         h = x
         if self.variant == "additive":
             for layer in self.hidden:

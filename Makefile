@@ -31,8 +31,11 @@ install: $(VENV)/.installed
 demo: install
 	$(VENV)/bin/skmatnet benchmark jarvis_formation_energy --quick
 
+# One pytest-xdist worker per core; each takes whole test files (tests/conftest.py), so the
+# fitted models a file shares are built once. TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --durations=20
 
 docs: install
 	$(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html

@@ -44,6 +44,43 @@ def data_dir() -> Path:
     return path
 
 
+#: Test files that share a session fixture too costly to build twice: under pytest-xdist each
+#: group runs in one worker (the documentation site takes about two minutes to build).
+SHARED_SESSION_GROUPS = {
+    "tests/test_docs.py": "docs-site",
+    "tests/test_docs_browser.py": "docs-site",
+}
+#: The longest groups start first, so the last worker to finish is not left with a long one
+#: (durations from `pytest --durations`, see docs/architecture.md).
+LONG_GROUPS_FIRST = ("docs-site", "tests/test_cli_train_predict.py", "tests/test_cli_screen.py",
+                     "tests/test_cli.py", "tests/test_dask.py", "tests/test_classifiers.py",
+                     "tests/test_benchmarks_smoke.py")
+
+
+def test_group(nodeid: str) -> str:
+    """The unit of work one xdist worker takes whole: a test file (its module-scoped fitted
+    models are built once), or the group of files sharing a costly session fixture."""
+    path = nodeid.split("::", 1)[0]
+    return SHARED_SESSION_GROUPS.get(path, path)
+
+
+def pytest_collection_modifyitems(config, items):
+    # A stable sort: the same order in every xdist worker (they must agree) and in a serial run.
+    rank = {group: i for i, group in enumerate(LONG_GROUPS_FIRST)}
+    items.sort(key=lambda item: rank.get(test_group(item.nodeid), len(rank)))
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist; a run without it ignores it
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return test_group(nodeid)
+
+    return FileScheduling(config, log)
+
+
 def pytest_configure(config):
     # The test networks are tiny: one intra-op thread is fastest, and it keeps the suite
     # immune to OpenMP oversubscription when other processes share the 2 CI cores.

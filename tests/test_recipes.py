@@ -142,7 +142,21 @@ def test_onecycle_fit_warms_up_and_anneals(jarvis_rows):
     assert rates[-1] == pytest.approx(1e-2 / 25 / 1e4)
 
 
-def test_time_budget_anneals_to_the_floor(jarvis_rows):
+@pytest.fixture
+def steady_clock(monkeypatch):
+    """The wall clock of the time-based schedule and budget, advancing 10 ms per reading, so a
+    time-budget fit takes the same steps on an idle machine and on a loaded one."""
+    from types import SimpleNamespace
+
+    from skmatnet.callbacks import guards, schedules
+
+    readings = iter(np.arange(1e5) * 0.01)
+    clock = SimpleNamespace(perf_counter=lambda: float(next(readings)))
+    monkeypatch.setattr(schedules, "time", clock)
+    monkeypatch.setattr(guards, "time", clock)
+
+
+def test_time_budget_anneals_to_the_floor(jarvis_rows, steady_clock):
     X, y = jarvis_rows
     log = BatchLog()
     net = small(BRNetRegressor, max_epochs=None, max_time=3.0, lr=2e-3, batch_size=16,

@@ -52,7 +52,8 @@ from sklearn.pipeline import Pipeline
 from .errors import BenchmarkError
 from .tasks import RegressionTask, SearchScores, Task
 
-__all__ = ["AUTOML_SPACES", "INSTALL_HINT", "AutoMLSearchResult", "check_hpsklearn", "hyperopt_search"]
+__all__ = ["AUTOML_SPACES", "INSTALL_HINT", "AutoMLSearchResult", "check_hpsklearn",
+           "hyperopt_search"]
 
 #: How to install the AutoML dependencies on the current scientific Python stack.
 INSTALL_HINT = (

@@ -13,6 +13,7 @@ from typing import ClassVar
 import torch
 from skorch.callbacks import LRScheduler
 
+from ._recipe_names import RECIPES
 from .callbacks import SCHEDULE_SHAPES, LRSchedule
 from .nets._blocks import KERAS_BN_MOMENTUM
 
@@ -33,7 +34,6 @@ PAPER_RECIPE = {
     "width": 1.0,
     "bn_momentum": KERAS_BN_MOMENTUM,
 }
-RECIPES = ("recommended", "paper")
 # iBRNet's ReduceLROnPlateau settings (Gupta et al., 2023).
 _PLATEAU_DEFAULTS = {"factor": 0.1, "patience": 45, "min_lr": 1e-8}
 

@@ -37,6 +37,7 @@ from ._io import file_sha256
 from .featurizer import FormulaError, element_fractions
 
 __all__ = [
+    "DEDUPE_MODES",
     "ChecksumError",
     "DataFile",
     "DataNotFoundError",
@@ -59,6 +60,8 @@ logger = logging.getLogger(__name__)
 DATA_ENV = "SKMATNET_DATA"
 #: Environment variable overriding skmatnet's cache root (datasets go in ``datasets/``).
 CACHE_ENV = "SKMATNET_CACHE"
+#: How duplicate compositions are merged (``dedupe``): the lowest target or the mean.
+DEDUPE_MODES = ("min", "mean")
 
 _DOWNLOAD_TIMEOUT = 60.0  # seconds without data before a download is abandoned
 _CHUNK = 1 << 20
@@ -930,7 +933,7 @@ def load_dataset(
     (26741, 2681)
     """
     info = describe_dataset(name)
-    if dedupe not in (None, "min", "mean"):
+    if dedupe not in (None, *DEDUPE_MODES):
         raise ValueError(f"dedupe must be 'min', 'mean' or None, got {dedupe!r}")
     if target is not None and (target != "is_metal" or "band gap" not in info.target):
         gaps = [n for n in list_datasets() if "band gap" in describe_dataset(n).target]

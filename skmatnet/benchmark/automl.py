@@ -52,14 +52,16 @@ from sklearn.pipeline import Pipeline
 from .errors import BenchmarkError
 from .tasks import RegressionTask, SearchScores, Task
 
-__all__ = ["INSTALL_HINT", "AutoMLSearchResult", "check_hpsklearn", "hyperopt_search"]
+__all__ = ["AUTOML_SPACES", "INSTALL_HINT", "AutoMLSearchResult", "check_hpsklearn",
+           "hyperopt_search"]
 
 #: How to install the AutoML dependencies on the current scientific Python stack.
 INSTALL_HINT = (
     "pip install 'skmatnet[automl]' && pip install --no-deps hyperopt-sklearn==1.1.1"
 )
 
-_SPACES = ("any", "all")
+#: The search spaces: hpsklearn any_regressor x any_preprocessing, or all regressors.
+AUTOML_SPACES = ("any", "all")
 # Modules the forkserver imports once, so that each trial starts in milliseconds.
 _PRELOAD = ["skmatnet.benchmark.automl", "hpsklearn", "hyperopt", "sklearn.ensemble",
             "sklearn.svm", "sklearn.neighbors", "sklearn.linear_model"]
@@ -260,8 +262,8 @@ class _TrialSearch:
         task = task if task is not None else RegressionTask()
         self.task = task
         self.classify = classify = task.name == "classification"
-        if space not in _SPACES:
-            raise BenchmarkError(f"AutoML space must be one of {_SPACES}, got {space!r}")
+        if space not in AUTOML_SPACES:
+            raise BenchmarkError(f"AutoML space must be one of {AUTOML_SPACES}, got {space!r}")
         if isinstance(max_evals, bool) or not isinstance(max_evals, (int, np.integer)) \
                 or max_evals < 1:
             raise BenchmarkError(f"AutoML max_evals must be a positive int, got {max_evals!r}")

@@ -73,16 +73,18 @@ def _check_values(n_folds: Any, resolved: dict, settings: dict, threads: Any) ->
     for key in ("patience", "batch_size", "n_jobs"):
         _check_number(key, settings.get(key), integer=True)
     _check_number("threads", threads, integer=True)
+    from .._recipe_names import RECIPES
+    from .automl import AUTOML_SPACES
     from .tradml import TRADML_GRIDS
 
     if resolved["tradml_grid"] not in TRADML_GRIDS:
         raise BenchmarkError(f"tradml_grid must be one of {TRADML_GRIDS}, "
                              f"got {resolved['tradml_grid']!r}")
     recipe = settings.get("recipe", "recommended")
-    if recipe not in ("recommended", "paper"):
+    if recipe not in RECIPES:
         raise BenchmarkError(f"recipe must be 'recommended' or 'paper', got {recipe!r}")
     space = settings.get("automl_space", "any")
-    if space not in ("any", "all"):
+    if space not in AUTOML_SPACES:
         raise BenchmarkError(f"automl_space must be 'any' or 'all', got {space!r}")
 
 

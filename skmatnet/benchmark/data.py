@@ -17,6 +17,7 @@ import pandas as pd
 
 from .._io import file_sha256
 from ..datasets import (
+    DEDUPE_MODES,
     composition_codes,
     dedupe_rows,
     describe_dataset,
@@ -26,11 +27,9 @@ from ..datasets import (
 )
 from ..featurizer import FormulaError, element_fractions
 from .errors import BenchmarkError
+from .tasks import TASKS
 
 __all__ = ["TASKS", "BenchmarkData", "load_benchmark_data"]
-
-#: What a target can be; ``auto`` decides from the values (labels are not numbers).
-TASKS = ("auto", "regression", "classification")
 
 
 @dataclass
@@ -240,7 +239,7 @@ def load_benchmark_data(
     skmatnet.FormulaError
         A formula that cannot be parsed.
     """
-    if dedupe not in (None, "min", "mean"):
+    if dedupe not in (None, *DEDUPE_MODES):
         raise BenchmarkError(f"dedupe must be 'min', 'mean' or None, got {dedupe!r}")
     if max_rows is not None and (
         isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or max_rows < 20

@@ -477,7 +477,7 @@ class NetworkRunner(ModelRunner):
 
     def fit(self, template, X_tr, y_tr, X_va, y_va, label, log, verbose):
         from .._recipes import DEFAULT_SCHEDULE_EPOCHS
-        from ._callbacks import EpochProgress
+        from ..callbacks.progress import STOP_REASONS, EpochPrinter
 
         model = clone(template)
         tag = self.name + (f" {label}" if label else "")
@@ -485,7 +485,7 @@ class NetworkRunner(ModelRunner):
         if epochs is None and self.settings.max_time is None:
             epochs = DEFAULT_SCHEDULE_EPOCHS  # the schedule's default length
         model.set_params(
-            callbacks=[("benchmark_progress", EpochProgress(tag, epochs, enabled=verbose))],
+            callbacks=[("benchmark_progress", EpochPrinter(tag, epochs, enabled=verbose))],
             max_time=self.settings.max_time,
         )
         start = time.monotonic()
@@ -497,22 +497,13 @@ class NetworkRunner(ModelRunner):
         # The progress printer only matters while fitting; without it the fitted model holds
         # plain parameters only and saves with save_model.
         model.set_params(callbacks=template.callbacks)
-        stopped = _STOP_REASONS.get(getattr(model, "stop_reason_", None), "unknown")
+        stopped = STOP_REASONS.get(getattr(model, "stop_reason_", None), "unknown")
         details = {"epochs": int(model.n_epochs_),
                    "best_epoch": None if model.best_epoch_ is None else int(model.best_epoch_),
                    "stopped": stopped, "seconds": seconds}
         log(f"{label + ': ' if label else ''}{model.n_epochs_} epochs (stopped by {stopped}), "
             f"best epoch {model.best_epoch_} ({seconds:.0f} s)")
         return model, details
-
-
-_STOP_REASONS = {
-    "max_epochs": "epoch limit",
-    "early_stopping": "early stopping",
-    "max_time": "time budget",
-    "interrupted": "interruption",
-    "diverged": "divergence",
-}
 
 
 def get_runner(name: str, settings: ModelSettings, task: Task | None = None) -> ModelRunner:

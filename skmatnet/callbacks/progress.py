@@ -1,6 +1,7 @@
-"""The benchmark's skorch callback: per-epoch progress lines.
+"""A per-epoch progress printer, and the words for why a fit stopped.
 
-A separate module so that importing :mod:`skmatnet.benchmark` does not import torch.
+Used by ``skmatnet train`` and ``skmatnet benchmark``; usable in any fit:
+``BRNetRegressor(callbacks=[("progress", EpochPrinter("brnet", 100))])``.
 """
 
 from __future__ import annotations
@@ -11,14 +12,24 @@ import time
 import numpy as np
 from skorch.callbacks import Callback
 
-__all__ = ["EpochProgress"]
+__all__ = ["STOP_REASONS", "EpochPrinter"]
+
+#: ``stop_reason_`` of a fitted estimator -> the words a report prints for it.
+STOP_REASONS = {
+    "max_epochs": "epoch limit",
+    "early_stopping": "early stopping",
+    "max_time": "time budget",
+    "interrupted": "interruption",
+    "diverged": "divergence",
+}
 
 
-class EpochProgress(Callback):
-    """Print ``[name] epoch i/N train ... valid ... (t s)`` to stderr.
+class EpochPrinter(Callback):
+    """Print ``[label] epoch i/N train ... valid ... (t s)`` to stderr.
 
-    At most one line every ``interval`` seconds (and always the first epoch);
-    a ``*`` marks a new best validation loss.
+    At most one line every ``interval`` seconds (and always the first epoch),
+    so that a fast fit does not flood the terminal; a ``*`` marks a new best
+    validation loss.
 
     Parameters
     ----------
@@ -31,9 +42,15 @@ class EpochProgress(Callback):
         Smallest number of seconds between two lines.
     enabled : bool, default=True
         Print nothing when False.
+
+    Examples
+    --------
+    >>> from skmatnet import BRNetRegressor
+    >>> from skmatnet.callbacks import EpochPrinter
+    >>> net = BRNetRegressor(callbacks=[("progress", EpochPrinter("brnet", 100))])
     """
 
-    def __init__(self, label: str, max_epochs: int, interval: float = 2.0,
+    def __init__(self, label: str, max_epochs: int | None, interval: float = 2.0,
                  enabled: bool = True):
         self.label = label
         self.max_epochs = max_epochs
@@ -60,4 +77,3 @@ class EpochProgress(Callback):
         print(f"[{self.label}] epoch {epoch}{limit} "
               f"train {row.get('train_loss', float('nan')):.4f}{valid_text}{best} "
               f"({now - self.start_:.0f} s)", file=sys.stderr, flush=True)
-

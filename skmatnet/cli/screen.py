@@ -1,18 +1,37 @@
-"""``skmatnet screen``: rank candidate compositions with a saved model (:mod:`skmatnet.screening`).
+"""``skmatnet screen MODEL``: rank candidate compositions with a saved model.
 
-The parser is added by :mod:`skmatnet.cli`; errors a user can fix are one line, as
-everywhere in the command.
+The candidates and the ranking are :mod:`skmatnet.screening`'s.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import textwrap
 import time
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["add_screen_parser", "screen"]
+from ._common import (
+    CommandError,
+    add_command,
+    check_device,
+    check_output_file,
+    load_model_file,
+    positive_int,
+    set_threads,
+)
+from ._options import add_dask_options, add_device, add_reporting, add_threads
+
+__all__ = ["EXAMPLES", "add_parser", "run"]
+
+EXAMPLES = [
+    "  skmatnet screen brnet.skmatnet --systems Li-Mn-O --subsystems --max-atoms 12 --bottom 100",
+    "  skmatnet screen brnet.skmatnet --elements Li,Fe,Mn,O --max-atoms 12 --bottom 100 "
+    "-o top.parquet",
+    "  skmatnet screen brnet.skmatnet --elements Li,Na,Mg,Al,O --grid 10 --below -2 --dask "
+    "local:2",
+]
+
 
 def _components(text: str) -> tuple[int, int]:
     """``N`` or ``MIN-MAX`` for ``--components``."""
@@ -26,25 +45,22 @@ def _components(text: str) -> tuple[int, int]:
     return pair
 
 
-def add_screen_parser(commands: Any, *, positive_int: Any, local_cluster: Any,
-                      epilog: str) -> None:
-    """Add the ``screen`` subcommand to ``commands`` (an argparse subparsers object), with
-    the argument types and examples of :mod:`skmatnet.cli`."""
-    screen_parser = commands.add_parser(
-        "screen",
+def add_parser(commands: Any) -> None:
+    """Add ``screen`` to ``commands`` (an argparse subparsers object)."""
+    screen = add_command(
+        commands, "screen",
         help="rank every candidate composition of some elements or chemical systems",
-        description=textwrap.fill(
-            "Predict every composition of the given elements or chemical systems with a "
-            "saved model (skmatnet train, save_model) and keep the highest (--top) or lowest "
-            "(--bottom) predictions, or all past a threshold (--below/--above), streamed to a "
-            "Parquet or CSV file; without -o, CSV on stdout. A formation-energy model ranks "
-            "the most stable first with --bottom. Ensembles add their std."
-        ),
-        epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Predict every composition of the given elements or chemical systems "
+                    "with a saved model (skmatnet train, save_model) and keep the highest "
+                    "(--top) or lowest (--bottom) predictions, or all past a threshold "
+                    "(--below/--above), streamed to a Parquet or CSV file; without -o, CSV on "
+                    "stdout. A formation-energy model ranks the most stable first with "
+                    "--bottom. Ensembles add their std.",
+        examples=EXAMPLES,
     )
-    screen_parser.add_argument("model", metavar="MODEL", help="a .skmatnet model file")
-    space = screen_parser.add_argument_group("candidates (one of --elements, --systems; one "
-                                             "of --max-atoms, --grid)")
+    screen.add_argument("model", metavar="MODEL", help="a .skmatnet model file")
+    space = screen.add_argument_group("candidates (one of --elements, --systems; one of "
+                                      "--max-atoms, --grid)")
     which = space.add_mutually_exclusive_group(required=True)
     which.add_argument("--elements", metavar="A,B,...",
                        help="every system of --components of these elements")
@@ -60,31 +76,23 @@ def add_screen_parser(commands: Any, *, positive_int: Any, local_cluster: Any,
                             "system's own size for --systems)")
     space.add_argument("--subsystems", action="store_true",
                        help="with --systems: also their subsystems (the binaries of a ternary)")
-    keep = screen_parser.add_argument_group("what to keep (default: every candidate)")
+    keep = screen.add_argument_group("what to keep (default: every candidate)")
     best = keep.add_mutually_exclusive_group()
     best.add_argument("--top", type=positive_int, metavar="K", help="the K highest predictions")
     best.add_argument("--bottom", type=positive_int, metavar="K",
                       help="the K lowest predictions (most stable formation energies)")
     keep.add_argument("--below", type=float, metavar="T", help="only predictions below T")
     keep.add_argument("--above", type=float, metavar="T", help="only predictions above T")
-    run = screen_parser.add_argument_group("running")
-    run.add_argument("-o", "--output", metavar="FILE",
-                     help="a .parquet or .csv file (default: CSV on stdout)")
-    where = run.add_mutually_exclusive_group()
-    where.add_argument("--dask", dest="scheduler", type=local_cluster, metavar="local:N",
-                       help="predict the chunks on a local Dask cluster of N worker processes")
-    where.add_argument("--scheduler", dest="scheduler", metavar="ADDRESS",
-                       help="... on a running Dask cluster (address or scheduler file)")
-    run.add_argument("--chunk-size", type=positive_int, default=65_536, metavar="N",
-                     help="candidates per chunk (default: 65536)")
-    run.add_argument("--device", help="cpu or cuda (default: the device the model was saved "
-                                      "with, the CPU where no GPU is present)")
-    run.add_argument("--threads", type=positive_int, metavar="N",
-                     help="torch threads of a local run (default: torch's, one per core)")
-    run.add_argument("--quiet", action="store_true", help="no progress line on stderr")
-    run.add_argument("--traceback", action="store_true",
-                     help="show the full traceback of an unexpected error")
-    screen_parser.set_defaults(handler=lambda args, argv: screen(args))
+    running = screen.add_argument_group("running")
+    running.add_argument("-o", "--output", metavar="FILE",
+                         help="a .parquet or .csv file (default: CSV on stdout)")
+    add_dask_options(running, "the chunks' predictions")
+    running.add_argument("--chunk-size", type=positive_int, default=65_536, metavar="N",
+                         help="candidates per chunk (default: 65536)")
+    add_device(running, model_file=True)
+    add_threads(running)
+    add_reporting(screen.add_argument_group("output"))
+    screen.set_defaults(handler=run)
 
 
 class _Progress:
@@ -111,18 +119,21 @@ class _Progress:
             print(file=sys.stderr)
 
 
-def screen(args: argparse.Namespace) -> int:
+def _check_output(path: str) -> None:
+    """``-o``: its folder, then the suffix (and pyarrow for Parquet), before any work."""
+    from ..screening import check_output
+
+    check_output_file(path)
+    try:
+        check_output(path)
+    except (ValueError, ImportError) as exc:
+        raise CommandError(exc) from None
+
+
+def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``skmatnet screen``: return the exit status."""
-    from .cli import _guarded
-
-    return _guarded(_screen, args)
-
-
-def _screen(args: argparse.Namespace) -> int:
-    from .cli import CommandError
-    from .persistence import load_model
-    from .screening import CompositionSpace, check_output
-    from .screening import screen as run_screen
+    from ..screening import CompositionSpace
+    from ..screening import screen as run_screen
 
     if args.subsystems and args.systems is None:
         raise CommandError("--subsystems goes with --systems")
@@ -133,12 +144,10 @@ def _screen(args: argparse.Namespace) -> int:
         include_subsystems=args.subsystems,
     )
     if args.output is not None:
-        check_output(args.output)  # before loading the model and printing anything
-    if args.threads is not None:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    model = load_model(args.model, device=args.device)
+        _check_output(args.output)  # before loading the model and printing anything
+    check_device(args.device)
+    set_threads(args.threads)
+    model = load_model_file(args.model, args.device)
     k = args.top or args.bottom
     what = ("every candidate" if k is None else
             f"the {k} {'highest' if args.top else 'lowest'} prediction{'s' * (k != 1)}")

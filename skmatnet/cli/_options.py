@@ -1,0 +1,142 @@
+"""The options several commands take, each declared once here, so that it is spelled,
+checked and defaulted the same in every command.
+
+Each function adds a group of options to a parser or an argument group.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._common import local_cluster, positive_float, positive_int
+
+__all__ = [
+    "DEFAULT_SEED",
+    "DEFAULT_THREADS",
+    "add_dask_options",
+    "add_data_options",
+    "add_data_source",
+    "add_device",
+    "add_formula_column",
+    "add_network_options",
+    "add_reporting",
+    "add_seed",
+    "add_threads",
+]
+
+#: ``--seed`` of every command.
+DEFAULT_SEED = 1234567
+#: ``--threads`` of every command: one torch thread, as every baseline model of the
+#: benchmark uses one core; results and timings then do not depend on the machine's
+#: core count, and commands run side by side do not compete for the cores. More only
+#: pay on an otherwise idle machine.
+DEFAULT_THREADS = 1
+
+
+def add_data_source(parser: Any) -> None:
+    """DATA: a dataset name or a CSV file (read by ``load_benchmark_data``)."""
+    from ..datasets import list_datasets
+
+    parser.add_argument("data", metavar="DATA",
+                        help=f"a dataset name ({', '.join(list_datasets())}) or a "
+                             "CSV file with a formula and a target column")
+
+
+def add_formula_column(group: Any, default: str | None = "formula", note: str = "") -> None:
+    """``--formula-column``: the formula column of CSV input."""
+    group.add_argument("--formula-column", default=default, metavar="NAME",
+                       help=f"formula column of the CSV input (default: formula){note}")
+
+
+def add_data_options(group: Any) -> None:
+    """How DATA is read: the options of ``load_benchmark_data``."""
+    from ..benchmark.tasks import TASKS
+    from ..datasets import DEDUPE_MODES
+
+    add_formula_column(group)
+    group.add_argument("--target-column", default="target", metavar="NAME",
+                       help="target column of a CSV file (default: target)")
+    group.add_argument("--task", choices=TASKS, default="auto",
+                       help="what the target is (default auto: a label column or a boolean "
+                            "target is classification, numbers regression)")
+    group.add_argument("--threshold", type=float, metavar="T",
+                       help="classify a numeric target: label = target > T (e.g. 0 on a band "
+                            "gap: True for the rows with a gap)")
+    group.add_argument("--target", metavar="NAME", dest="target",
+                       help="a dataset's alternative target, e.g. is_metal for the band-gap "
+                            "datasets")
+    group.add_argument("--dedupe", choices=(*DEDUPE_MODES, "none"), default="min",
+                       help="one row per composition: lowest value (the BRNet protocol), mean, "
+                            "or keep all rows (default: min)")
+    group.add_argument("--max-rows", type=positive_int, metavar="N",
+                       help="use a random subset of N rows, drawn after deduplication (before "
+                            "any split; for trials and tests, not comparable with papers)")
+
+
+def add_seed(group: Any) -> None:
+    group.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                       help="seed of every random step: split, --max-rows subset, networks, "
+                            f"searches (default: {DEFAULT_SEED})")
+
+
+def add_device(group: Any, *, model_file: bool = False) -> None:
+    """``--device``; for a saved model the default is the device it was saved with."""
+    if model_file:
+        group.add_argument("--device", metavar="DEVICE",
+                           help="auto (CUDA when available), cpu or cuda (default: the device "
+                                "the model was saved with, the CPU where no GPU is present)")
+    else:
+        group.add_argument("--device", default="auto", metavar="DEVICE",
+                           help="auto (CUDA when available), cpu or cuda (default: auto)")
+
+
+def add_threads(group: Any) -> None:
+    group.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS, metavar="N",
+                       help=f"torch CPU threads (default: {DEFAULT_THREADS}, as every baseline "
+                            "model of the benchmark; more only pay on an otherwise idle machine)")
+
+
+def add_network_options(group: Any) -> None:
+    """How the networks are trained: recipe, epochs, budget, batch, rate, device, threads."""
+    from .._recipe_names import RECIPES
+
+    group.add_argument("--recipe", choices=RECIPES, default=RECIPES[0],
+                       help="training recipe: recommended (AdamW, cosine schedule, batch 256, "
+                            "half-width networks) or paper (Adam 1e-4, batch 32, patience "
+                            f"100/200, up to 3000 epochs) (default: {RECIPES[0]})")
+    group.add_argument("--max-epochs", type=positive_int, metavar="N",
+                       help="epochs (default: the recipe's: a 100-epoch schedule, or 3000 "
+                            "with early stopping for the paper recipe)")
+    group.add_argument("--max-time", type=positive_float, metavar="SECONDS",
+                       help="wall-clock budget per network (per fold of the benchmark's tatis "
+                            "protocol); "
+                            "the recommended recipe anneals its rate over it (default: none)")
+    group.add_argument("--patience", type=positive_int, metavar="N",
+                       help="early-stopping patience (default: the recipe's: none, or 100 for "
+                            "BRNet/BNet and 200 others with the paper recipe)")
+    group.add_argument("--batch-size", type=positive_int, metavar="N",
+                       help="training batch size (default: the recipe's, 256 or 32)")
+    group.add_argument("--lr", type=positive_float,
+                       help="peak learning rate (default: the recipe's, 4e-3 or 1e-4)")
+    add_device(group)
+    add_threads(group)
+    group.add_argument("--tiny", action="store_true",
+                       help="tiny networks (the test-suite settings), for smoke tests")
+
+
+def add_dask_options(group: Any, tasks: str) -> None:
+    """``--dask local:N`` or ``--scheduler ADDRESS`` (one of them): where ``tasks`` run."""
+    where = group.add_mutually_exclusive_group()
+    where.add_argument("--dask", dest="scheduler", type=local_cluster, metavar="local:N",
+                       help=f"run {tasks} on a local Dask cluster of N worker processes, one "
+                            "thread each")
+    where.add_argument("--scheduler", dest="scheduler", metavar="ADDRESS",
+                       help="... on a running Dask cluster: its scheduler address "
+                            "(tcp://host:8786) or scheduler file (.json)")
+
+
+def add_reporting(group: Any) -> None:
+    """``--quiet`` and ``--traceback``: what the command prints besides its results."""
+    group.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    group.add_argument("--traceback", action="store_true",
+                       help="show the full traceback of an unexpected error")

@@ -1,0 +1,182 @@
+"""``skmatnet predict MODEL FORMULAS``: a saved model's predictions, as CSV.
+
+The model is read with :func:`skmatnet.load_model`; the formulas from a CSV
+file, a text file of one formula a line, or standard input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import reprlib
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._common import (
+    CommandError,
+    add_command,
+    check_device,
+    check_output_file,
+    load_model_file,
+    one_line,
+    set_threads,
+)
+from ._options import add_device, add_formula_column, add_reporting, add_threads
+
+__all__ = ["EXAMPLES", "add_parser", "run"]
+
+EXAMPLES = [
+    "  skmatnet predict brnet.skmatnet candidates.csv -o predictions.csv",
+    "  skmatnet predict brnet.skmatnet formulas.txt      # one formula a line; CSV on stdout",
+    "  echo Fe2O3 | skmatnet predict brnet.skmatnet -",
+]
+
+
+def add_parser(commands: Any) -> None:
+    """Add ``predict`` to ``commands`` (an argparse subparsers object)."""
+    predict = add_command(
+        commands, "predict",
+        help="predict the property of formulas with a saved model",
+        description="Predict with a model file written by 'skmatnet train' or "
+                    "skmatnet.save_model. Writes CSV: the input columns, then 'prediction' "
+                    "(the mean of an ensemble), 'std' (the spread of an ensemble) or, for a "
+                    "classifier, the label and one 'probability_<label>' column per class.",
+        examples=EXAMPLES,
+    )
+    predict.add_argument("model", metavar="MODEL", help="a .skmatnet model file")
+    predict.add_argument("formulas", metavar="FORMULAS",
+                         help="a CSV file with a formula column, a text file with one formula "
+                              "a line, or - for standard input (either kind)")
+    predict.add_argument("-o", "--output", metavar="FILE",
+                         help="CSV file to write (default: standard output)")
+    add_formula_column(predict, default=None, note="; implies that the input is CSV")
+    running = predict.add_argument_group("running")
+    add_device(running, model_file=True)
+    add_threads(running)
+    add_reporting(predict.add_argument_group("output"))
+    predict.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``skmatnet predict``: read formulas, predict, write CSV; return the exit status."""
+    from .._io import atomic_write
+
+    if args.output is not None:
+        check_output_file(args.output, "CSV file")
+    # The input next: its mistakes are found in a second, before torch is imported.
+    frame, column, where = _read_formulas(args.formulas, args.formula_column)
+    formulas = frame[column].to_numpy(dtype=object)
+    fractions = _check_formulas(formulas, _source_name(args.formulas), where)
+    check_device(args.device)
+    set_threads(args.threads)
+    model = load_model_file(args.model, args.device)
+    predictions = _predictions(model, formulas if _takes_formulas(model) else fractions)
+    table = frame.assign(**predictions).to_csv(index=False)
+    if args.output is None:
+        sys.stdout.write(table)
+        return 0
+    try:
+        atomic_write(args.output, table, parents=False)
+    except OSError as exc:
+        raise CommandError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    if not args.quiet:
+        print(f"skmatnet: {len(frame)} predictions written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _source_name(source: str) -> str:
+    return "standard input" if source == "-" else source
+
+
+def _read_formulas(source: str, column: str | None) -> tuple[pd.DataFrame, str,
+                                                             Callable[[int], str]]:
+    """The input table, its formula column, and where each row is in the input (for errors).
+
+    CSV when ``--formula-column`` is given, the file ends in ``.csv``, or its first
+    line holds a comma or is the header ``formula``; else one formula a line.
+    Every value is read as text, so the input columns are written back unchanged
+    (``NaN`` is sodium nitride, ``007`` an identifier).
+    """
+    name = _source_name(source)
+    try:
+        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        text = raw.decode("utf-8-sig")
+    except FileNotFoundError:
+        raise CommandError(f"{source}: no such file") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{name} is not UTF-8 text (expected CSV or one formula a "
+                           "line)") from None
+    except OSError as exc:
+        raise CommandError(f"cannot read {name}: {exc.strerror or exc}") from None
+    lines = text.splitlines()
+    first = next((line.strip() for line in lines if line.strip()), None)
+    if first is None:
+        raise CommandError(f"{name} is empty: no formulas to predict")
+    as_csv = (column is not None or source.lower().endswith(".csv") or "," in first
+              or first == "formula")
+    column = column or "formula"
+    if not as_csv:
+        numbered = [(number, line.strip()) for number, line in enumerate(lines, 1)
+                    if line.strip()]
+        numbers = [number for number, _ in numbered]
+        frame = pd.DataFrame({column: [formula for _, formula in numbered]}, dtype=object)
+        return frame, column, lambda row: f"line {numbers[row]}"
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise CommandError(f"cannot read {name} as CSV: {one_line(exc)}") from None
+    if column not in frame.columns:
+        shown = ", ".join(map(str, list(frame.columns)[:20]))
+        raise CommandError(f"{name} has no column {column!r} (its columns: {shown}); name the "
+                           "formula column with --formula-column")
+    if not len(frame):
+        raise CommandError(f"{name} has a header but no rows: no formulas to predict")
+    return frame, column, lambda row: f"row {row + 1}"
+
+
+def _check_formulas(formulas: np.ndarray, name: str, where: Callable[[int], str]) -> np.ndarray:
+    """The element fractions of ``formulas``; a bad one is named by its place and value."""
+    from ..featurizer import FormulaError, element_fractions
+
+    try:
+        return element_fractions(formulas)
+    except FormulaError as exc:
+        shown = "; ".join(f"{where(row)}: {reprlib.repr(value)}: {reason}"
+                          for row, value, reason in exc.problems[:3])
+        more = f"; and {len(exc.problems) - 3} more" if len(exc.problems) > 3 else ""
+        raise CommandError(f"{name}: {len(exc.problems)} of {len(formulas)} formulas cannot "
+                           f"be read: {shown}{more}") from None
+
+
+def _takes_formulas(model) -> bool:
+    """Whether the model featurizes formulas itself (a pipeline, or an ensemble of them)."""
+    from sklearn.pipeline import Pipeline
+
+    members = getattr(model, "estimators_", None)
+    return isinstance(members[0] if members else model, Pipeline)
+
+
+def _predictions(model, inputs) -> dict[str, np.ndarray]:
+    """The output columns: prediction [and std], or the label and each class's probability."""
+    from sklearn.base import is_classifier
+
+    from ..ensemble import MatNetEnsembleRegressor
+
+    if isinstance(model, MatNetEnsembleRegressor):
+        mean, std = model.predict(inputs, return_std=True)
+        return {"prediction": mean, "std": std}
+    if is_classifier(model):
+        columns = {"prediction": model.predict(inputs)}
+        probabilities = model.predict_proba(inputs)
+        for i, label in enumerate(model.classes_):
+            columns[f"probability_{label}"] = probabilities[:, i]
+        return columns
+    values = np.asarray(model.predict(inputs))
+    if values.ndim == 1 or values.shape[1] == 1:
+        return {"prediction": values.reshape(len(values))}
+    return {f"prediction_{i}": values[:, i] for i in range(values.shape[1])}

@@ -32,6 +32,13 @@ def machine() -> dict:
     }
 
 
+def ratio(numerator: float, denominator: float) -> float:
+    """``numerator / denominator`` of unrounded measurements; NaN where the denominator is not
+    positive (a smoke-sized step can take less time than the clock resolves), never an error.
+    """
+    return numerator / denominator if denominator > 0 else float("nan")
+
+
 def markdown_table(rows: list[dict], columns: list[str]) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:

@@ -13,12 +13,13 @@ Run: ``python benchmarks/threads.py`` (writes ``benchmarks/results/threads.{json
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from statistics import median
 
 import torch
 from _bench import ESTIMATORS, add_common_arguments, brnet_protocol, setup
-from _common import machine, markdown_table, save
+from _common import machine, markdown_table, ratio, save
 
 import skmatnet
 
@@ -30,6 +31,18 @@ def epoch_seconds(cls, recipe, data, epochs, device, smoke) -> float:
     net.fit(data["X_train"], data["y_train"])
     durations = list(net.history_[:, "dur"])
     return median(durations[1:] if len(durations) > 1 else durations)
+
+
+def thread_row(name: str, recipe: str, seconds: dict) -> dict:
+    """The table row of one network and recipe: rounded epoch times per thread count, and
+    the speed-up of the most threads over one, from the unrounded times (a smoke-sized epoch
+    rounds to 0.00 s; where it measured 0 s, the speed-up is NaN)."""
+    row = {"network": name, "recipe": recipe}
+    for n, value in seconds.items():
+        row[f"s/epoch, {n} thread{'s' if n > 1 else ''}"] = round(value, 2)
+    fewest, most = min(seconds), max(seconds)
+    row["speed-up"] = round(ratio(seconds[fewest], seconds[most]), 2)
+    return row
 
 
 def main(argv=None) -> None:
@@ -50,13 +63,15 @@ def main(argv=None) -> None:
     for name in args.networks.split(","):
         cls = getattr(skmatnet, ESTIMATORS[name])
         for recipe in ("recommended", "paper"):
-            row = {"network": name, "recipe": recipe}
+            seconds = {}
             for n in counts:
                 torch.set_num_threads(n)
-                row[f"s/epoch, {n} thread{'s' if n > 1 else ''}"] = round(
-                    epoch_seconds(cls, recipe, data, args.epochs, args.device, args.smoke), 2)
-            times = [v for k, v in row.items() if k.startswith("s/epoch")]
-            row["speed-up"] = round(times[0] / times[-1], 2)
+                seconds[n] = epoch_seconds(cls, recipe, data, args.epochs, args.device,
+                                           args.smoke)
+            row = thread_row(name, recipe, seconds)
+            if math.isnan(row["speed-up"]):
+                print(f"{name}, {recipe}: an epoch took no measurable time; speed-up not "
+                      "computed (nan)", flush=True)
             print(row, flush=True)
             rows.append(row)
     torch.set_num_threads(info["threads"])

@@ -36,7 +36,7 @@ import warnings
 from statistics import median
 
 from _bench import SMALL_BRNET, add_common_arguments, brnet_protocol, mean_abs_error, setup
-from _common import machine, markdown_table, save
+from _common import machine, markdown_table, ratio, save
 from skorch.callbacks import Callback
 
 from skmatnet import BRNetRegressor
@@ -101,8 +101,13 @@ def train(params: dict, data: dict, args, budget: float, seed: int) -> tuple[lis
     return monitor.log, time.perf_counter() - start
 
 
+def steady_epoch_s(log) -> float:
+    """The median epoch time after the first (which compiles and warms up)."""
+    return median(e["dur"] for e in log[1:]) if len(log) > 1 else log[0]["dur"]
+
+
 def summarize(name, params, note, log, wall, args, budget, baseline_epoch_s) -> dict:
-    steady = median(e["dur"] for e in log[1:]) if len(log) > 1 else log[0]["dur"]
+    steady = steady_epoch_s(log)
     at_n = log[args.epochs - 1]
     within = [e for e in log if e["elapsed"] <= budget * 1.0001]
     at_t = within[-1] if within else None
@@ -111,7 +116,9 @@ def summarize(name, params, note, log, wall, args, budget, baseline_epoch_s) -> 
         "batch": params.get("batch_size", 32),
         "lr": f"{params.get('lr', BASE_LR):.3g}",
         "s_per_epoch": round(steady, 3),
-        "speedup": round(baseline_epoch_s / steady, 2) if baseline_epoch_s else 1.0,
+        # baseline_epoch_s is unrounded: the rounded s_per_epoch may be 0.0 for tiny runs.
+        "speedup": round(ratio(baseline_epoch_s, steady), 2) if baseline_epoch_s is not None
+        else 1.0,
         "first_epoch_extra_s": round(log[0]["dur"] - steady, 1),
         f"val_MAE@{args.epochs}ep": round(at_n["val_mae"], 4),
         f"test_MAE@{args.epochs}ep": round(at_n["test_mae"], 4),
@@ -162,7 +169,8 @@ def main(argv=None) -> None:
         if budget == 0.0:  # the baseline defines the time budget
             budget = log[args.epochs - 1]["elapsed"]
         row = summarize(name, params, note, log, wall, args, budget, baseline_epoch_s)
-        baseline_epoch_s = baseline_epoch_s or row["s_per_epoch"]
+        if baseline_epoch_s is None:
+            baseline_epoch_s = steady_epoch_s(log)
         rows.append(row)
         logs[name] = log
         print(f"  {name}: {row['s_per_epoch']} s/epoch, test MAE {row[f'test_MAE@{args.epochs}ep']}"

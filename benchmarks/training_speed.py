@@ -47,7 +47,7 @@ from _bench import (
     setup,
     timer,
 )
-from _common import machine, markdown_table, save
+from _common import machine, markdown_table, ratio, save
 from skorch.callbacks import Callback
 
 import skmatnet
@@ -153,11 +153,12 @@ def measure(name, module_params, X, y, batch_size, args, peak_flops) -> dict:
         row[f"{method}_s"] = round(per_epoch[method], 3) if method in per_epoch else None
     raw = per_epoch.get("raw")
     for method in ("estimator", "standard"):
-        ratio = per_epoch[method] / raw if raw and method in per_epoch else None
-        row[f"{method}/raw"] = None if ratio is None else round(ratio, 3)
+        relative = per_epoch[method] / raw if raw and method in per_epoch else None
+        row[f"{method}/raw"] = None if relative is None else round(relative, 3)
     if not args.device.startswith("cuda") and "raw" in per_epoch_cpu and "estimator" in per_epoch:
         # CPU time is less disturbed than wall time by other processes on a shared machine.
-        row["estimator/raw_cpu_time"] = round(per_epoch_cpu["estimator"] / per_epoch_cpu["raw"], 3)
+        row["estimator/raw_cpu_time"] = round(ratio(per_epoch_cpu["estimator"],
+                                                    per_epoch_cpu["raw"]), 3)
     for method in ("estimator", "raw"):
         if method in per_epoch:
             row[f"{method}_GFLOP/s"] = round(flops / per_epoch[method] / 1e9, 1)

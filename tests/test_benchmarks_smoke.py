@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -44,6 +45,22 @@ def test_benchmark_runs(script, bench, capsys, monkeypatch):
     saved = json.loads(path.read_text())
     assert saved["rows"] and saved["machine"]["torch_threads"] == 1
     assert saved["setup"]["smoke"] is True
+
+
+def test_threads_speed_up_comes_from_unrounded_times(bench):
+    # a smoke-sized epoch rounds to 0.00 s: the speed-up must not divide the rounded times
+    threads = importlib.import_module("threads")
+    row = threads.thread_row("brnet", "paper", {1: 0.004, 16: 0.003})
+    assert row["s/epoch, 1 thread"] == row["s/epoch, 16 threads"] == 0.0
+    assert row["speed-up"] == 1.33
+
+
+def test_threads_speed_up_of_an_epoch_measured_at_zero_seconds_is_nan(bench):
+    threads = importlib.import_module("threads")
+    assert math.isnan(threads.thread_row("brnet", "paper", {1: 0.01, 16: 0.0})["speed-up"])
+    assert math.isnan(threads.thread_row("brnet", "paper", {1: 0.0, 16: 0.0})["speed-up"])
+    common = importlib.import_module("_common")
+    assert common.ratio(3.0, 2.0) == 1.5 and math.isnan(common.ratio(1.0, 0.0))
 
 
 @needs_data

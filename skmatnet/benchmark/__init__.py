@@ -16,9 +16,12 @@ has ROC-AUC, accuracy, F1 and log-loss, with a ROC-curve plot.
 The pieces, one concern per module: :mod:`.config` (the frozen
 :class:`BenchmarkConfig`), :mod:`.data` (rows and features), :mod:`.protocols`
 (splits and result rows), :mod:`.tasks` (regression or classification: the
-metrics and outputs), :mod:`.models` (the model runners), :mod:`.runner`
-(the run loop), :mod:`.output` (files and resume), :mod:`.results` and
-:mod:`.report` (tables, page, charts, environment).
+metrics and outputs), :mod:`.models` (the model runners), :mod:`.fitting`
+(fitting and measuring one model), :mod:`.runner` (the run, its models run
+in this process or on Dask by an executor from ``runner.EXECUTORS``),
+:mod:`.output` (files and resume), :mod:`.results` (the results page),
+:mod:`.tables`, :mod:`.charts` and :mod:`.environment` (re-exported by
+:mod:`.report`).
 """
 
 from __future__ import annotations
@@ -37,8 +40,8 @@ from .models import (
 from .output import load_fitted_model
 from .protocols import PROTOCOLS, BRNetProtocol, Split, TatisProtocol, get_protocol, make_split
 from .published import PUBLISHED, PublishedResult, published_result
-from .report import TABLE_COLUMNS
 from .runner import Benchmark, BenchmarkResult, run, run_benchmark
+from .tables import TABLE_COLUMNS
 from .tasks import ClassificationTask, RegressionTask, Task
 
 __all__ = [

@@ -41,10 +41,10 @@ from typing import Any
 
 import numpy as np
 
+from ._recorder import RunRecorder
 from .errors import BenchmarkError
+from .fitting import make_outcome, measure_fit
 from .models import AutoMLRunner, get_runner
-from .output import fingerprint
-from .runner import make_outcome, measure_fit
 
 __all__ = ["DaskRun", "connect_client", "describe_cluster"]
 
@@ -283,32 +283,32 @@ class _Job:
 class DaskRun:
     """The models of one :class:`~skmatnet.benchmark.runner.Benchmark` run as Dask tasks.
 
-    :meth:`run` fills ``records``, ``resumed`` and ``failed`` as the serial loop of
-    :meth:`Benchmark._run <skmatnet.benchmark.runner.Benchmark._run>` does, and writes
-    the results through the same methods; on Ctrl-C it cancels what still runs.
+    The interface of :class:`~skmatnet.benchmark._serial_runner.SerialRun`: :meth:`run`
+    reports every model to the same :class:`~skmatnet.benchmark._recorder.RunRecorder`
+    as the serial loop does; on Ctrl-C it cancels what still runs.
     """
 
-    def __init__(self, bench: Any, client: Any, output: Any, data: Any, split: Any,
-                 split_sha: str, task: Any, environment: dict, started: float):
-        self.bench, self.client, self.output = bench, client, output
-        self.data, self.split, self.split_sha, self.task = data, split, split_sha, task
-        self.environment, self.started = environment, started
-        self.config = bench.config
+    connect = staticmethod(connect_client)
+    describe = staticmethod(describe_cluster)
+
+    def __init__(self, recorder: RunRecorder, client: Any, check: Any, started: float):
+        # check: Ctrl-C interrupts the client's wait directly; nothing to poll here.
+        self.recorder, self.client, self.started = recorder, client, started
+        self.output, self.config = recorder.output, recorder.config
+        self.data, self.split, self.task = recorder.data, recorder.split, recorder.task
         self.owner: dict[Any, tuple[_Job, Any]] = {}
 
-    def run(self, names: list, records: dict, resumed: list, failed: dict) -> None:
+    def run(self) -> None:
         from distributed import as_completed
 
-        bench, config, output = self.bench, self.config, self.output
-        self.names, self.records, self.failed = names, records, failed
+        recorder, config, names = self.recorder, self.config, self.recorder.names
         jobs = []
         for number, name in enumerate(names, 1):
             runner = get_runner(name, config.settings, self.task)
-            expected = fingerprint(self.data, self.split, self.split_sha, runner)
-            if config.resume and bench._reuse(output, name, expected, records):
-                resumed.append(name)
+            expected = recorder.expected(runner)
+            if recorder.reuse(name, expected):
                 continue
-            output.forget(name)
+            self.output.forget(name)
             jobs.append(_Job(number, runner, expected, len(self.split.fits())))
         if not jobs:
             return
@@ -322,7 +322,7 @@ class DaskRun:
         try:
             for job in jobs:
                 pending.update(self._start(job))
-                bench.say(f"[{job.name}] model {job.number}/{len(names)} submitted "
+                recorder.say(f"[{job.name}] model {job.number}/{len(names)} submitted "
                           f"({time.monotonic() - self.started:.0f} s into the run)")
             for future in pending:
                 pending.update(self._handle(future))
@@ -427,8 +427,7 @@ class DaskRun:
         if type(exc).__name__ == "KilledWorker":
             trace += ("\nThe task was running on every worker that died while it ran "
                       "(distributed.scheduler.allowed-failures).\n")
-        self.bench._failure(self.output, job.name, f"{type(exc).__name__}: {exc}", trace,
-                            self.failed)
+        self.recorder.failure(job.name, f"{type(exc).__name__}: {exc}", trace)
         self._release(job)
 
     def _release(self, job: _Job) -> None:
@@ -452,8 +451,6 @@ class DaskRun:
             [f["measure"] for f in fits], job.summary["details"], train_seconds,
             prepare_seconds)
         self._release(job)
-        record = self.bench._save(self.output, job.runner, outcome, details, self.data,
-                                  self.split, job.expected, self.failed)
+        record = self.recorder.save(job.runner, outcome, details, job.expected)
         if record is not None:
-            self.bench._finished(record, self.records, self.output, self.data, self.split,
-                                 self.names, self.environment, self.task)
+            self.recorder.finished(record)

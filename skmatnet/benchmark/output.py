@@ -20,15 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import joblib
+import numpy as np
 import pandas as pd
 
 from .._io import atomic_write
-from . import report
 from .data import BenchmarkData
 from .models import FoldEnsembleClassifier, FoldEnsembleRegressor
 from .protocols import Split
 
-__all__ = ["OutputDir", "fingerprint", "load_fitted_model"]
+__all__ = ["OutputDir", "fingerprint", "load_fitted_model", "to_json"]
 
 _ARTIFACT_DIRS = ("done", "failed", "predictions", "models")
 _ARTIFACT_FILES = ("results.md", "results.csv", "bubble.png", "roc.png", "environment.json",
@@ -37,9 +37,26 @@ _ARTIFACT_FILES = ("results.md", "results.csv", "bubble.png", "roc.png", "enviro
 _ENSEMBLE_MANIFEST = "ensemble.json"
 
 
+def to_json(payload: Any) -> str:
+    """JSON text of ``payload`` (numpy scalars and paths converted)."""
+
+    def default(value: Any) -> Any:
+        if isinstance(value, np.integer):
+            return int(value)
+        if isinstance(value, np.floating):
+            return float(value)
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        if isinstance(value, Path):
+            return str(value)
+        return repr(value)
+
+    return json.dumps(payload, indent=2, default=default, allow_nan=True) + "\n"
+
+
 def json_normal(value: Any) -> Any:
     """``value`` as it reads back from JSON (numpy scalars to numbers, tuples to lists)."""
-    return json.loads(report.to_json(value))
+    return json.loads(to_json(value))
 
 
 def fingerprint(data: BenchmarkData, split: Split, split_sha: str, runner: Any) -> dict:
@@ -146,7 +163,7 @@ class OutputDir:
         environment : dict
             The run's environment record (versions, machine, settings).
         """
-        self.write("environment.json", report.to_json(environment))
+        self.write("environment.json", to_json(environment))
 
     def _done(self, name: str) -> Path:
         return self.path / "done" / f"{name}.json"
@@ -266,7 +283,7 @@ class OutputDir:
         self.write(files["predictions"], predictions.to_csv(index=False))
         record = {"model": name, "fingerprint": fingerprint, "rows": rows, "details": details,
                   "files": files, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-        self.write(f"done/{name}.json", report.to_json(record))
+        self.write(f"done/{name}.json", to_json(record))
         self.failure_path(name).unlink(missing_ok=True)
         return json_normal(record)
 
@@ -286,7 +303,7 @@ class OutputDir:
                         "folds": folds}
             if isinstance(fitted, FoldEnsembleClassifier):
                 manifest["task"] = "classification"
-            path = atomic_write(models / name / _ENSEMBLE_MANIFEST, report.to_json(manifest))
+            path = atomic_write(models / name / _ENSEMBLE_MANIFEST, to_json(manifest))
         return path.relative_to(self.path).as_posix()
 
 

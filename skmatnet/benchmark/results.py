@@ -8,11 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import report
+from . import charts
 from .data import BenchmarkData
 from .output import OutputDir
 from .protocols import Split, get_protocol
 from .published import published_result
+from .tables import baseline_verdict, format_markdown
 from .tasks import RegressionTask, Task
 
 __all__ = ["write_results"]
@@ -88,7 +89,7 @@ def _classification_charts(output: OutputDir, table: pd.DataFrame, data: Benchma
                            split: Split, records: dict, models: list, task: Task) -> None:
     """The bubble chart on ROC-AUC and (binary tasks) one ROC plot of every model."""
     out = output.path
-    report.bubble_chart(table, out / "bubble.png", metric=task.headline,
+    charts.bubble_chart(table, out / "bubble.png", metric=task.headline,
                         metric_label=task.headline_label,
                         title=f"{data.name}, {split.protocol} protocol: training time vs "
                               "test ROC-AUC\n(bubble area ~ parameters)")
@@ -108,7 +109,7 @@ def _classification_charts(output: OutputDir, table: pd.DataFrame, data: Benchma
             if column is not None:
                 curves.append((row["model"], truth, frame[column].to_numpy(dtype=np.float64)))
     if curves and 0 < truth.sum() < len(truth):
-        report.roc_plot(curves, out / "roc.png",
+        charts.roc_plot(curves, out / "roc.png",
                         title=f"{data.name}: ROC curves of the test rows (n={len(truth):,});"
                               f"\npositive class {positive}")
 
@@ -121,7 +122,7 @@ def _charts(output: OutputDir, table: pd.DataFrame, data: BenchmarkData, split: 
         entry = published_result(dataset, name, split.protocol) if dataset else None
         if entry is not None and entry.train_time_s:
             published.append((f"{name} (paper)", entry.train_time_s, entry.mae))
-    report.bubble_chart(table, out / "bubble.png", units=data.units, published=published,
+    charts.bubble_chart(table, out / "bubble.png", units=data.units, published=published,
                         title=f"{data.name}, {split.protocol} protocol: training time vs "
                               "test MAE (bubble area ~ parameters)")
     for name in models:
@@ -130,7 +131,7 @@ def _charts(output: OutputDir, table: pd.DataFrame, data: BenchmarkData, split: 
         frame = pd.read_csv(out / records[name]["files"]["predictions"])
         for row in records[name]["rows"]:
             column = "y_pred_ensemble" if row["model"].endswith("-ensemble") else "y_pred"
-            report.parity_plot(
+            charts.parity_plot(
                 frame["y_true"].to_numpy(), frame[column].to_numpy(),
                 out / f"parity_{row['model']}.png", units=data.units,
                 title=f"{row['model']} on {data.name} (test, n={len(frame)}): "
@@ -160,7 +161,7 @@ def _markdown(table: pd.DataFrame, data: BenchmarkData, split: Split, environmen
     command = environment.get("command")
     if command:
         summary += ["", f"Command: `{command}`"]
-    verdict = report.baseline_verdict(table, task=task)
+    verdict = baseline_verdict(table, task=task)
     if verdict:
         summary += ["", verdict]
     notes = ["Models:", ""]
@@ -173,7 +174,7 @@ def _markdown(table: pd.DataFrame, data: BenchmarkData, split: Split, environmen
         notes.append(text)
     if protocol.notes:
         notes += ["", *protocol.notes]
-    return report.format_markdown(
+    return format_markdown(
         table, title=f"Benchmark: {data.name}, {split.protocol} protocol", summary=summary,
         notes=notes, task=task,
     )

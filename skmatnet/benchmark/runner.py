@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import signal
 import sys
 import threading
 import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sklearn.pipeline import Pipeline
 
-from ..featurizer import ElementFractionTransformer
-from . import report
+from ._dask_runner import DaskRun
+from ._recorder import RunRecorder
+from ._serial_runner import SerialRun
 from .config import FULL_SETTINGS, QUICK_SETTINGS, BenchmarkConfig
 from .data import BenchmarkData, load_benchmark_data
+from .environment import environment_record
 from .errors import BenchmarkError, BenchmarkInterrupted
-from .models import count_model_parameters, get_runner
-from .output import OutputDir, fingerprint
-from .protocols import FitOutcome, Split, get_protocol
+from .output import OutputDir
+from .protocols import Split, get_protocol
 from .results import write_results
+from .tables import baseline_verdict, format_text_table
 from .tasks import RegressionTask, Task, make_task
 
 __all__ = [
@@ -85,12 +83,19 @@ class BenchmarkResult:
 
     def to_text(self) -> str:
         """The results table as aligned text, and whether the networks beat the baselines."""
-        verdict = report.baseline_verdict(self.table, task=self.task)
-        return report.format_text_table(self.table, task=self.task) + \
+        verdict = baseline_verdict(self.table, task=self.task)
+        return format_text_table(self.table, task=self.task) + \
             (f"\n\n{verdict}" if verdict else "")
 
     def __str__(self) -> str:
         return self.to_text()
+
+
+#: How a run's models are run, by kind: one after the other in this process (no
+#: ``scheduler``), or as tasks on a Dask cluster. Each connects (a context manager giving
+#: the client, or ``None``), describes its cluster for ``environment.json`` and runs the
+#: models, reporting them to a :class:`~skmatnet.benchmark._recorder.RunRecorder`.
+EXECUTORS = {"serial": SerialRun, "dask": DaskRun}
 
 
 class _InterruptGuard:
@@ -170,16 +175,12 @@ class Benchmark:
     def run(self) -> BenchmarkResult:
         """Load, split, train and report; see :func:`run_benchmark`."""
         self._check_environment()
-        with contextlib.ExitStack() as stack:
-            client = None
-            if self.config.scheduler is not None:
-                from ._dask_runner import connect_client
+        executor = EXECUTORS["serial" if self.config.scheduler is None else "dask"]
+        with executor.connect(self.config) as client:
+            return self._run(executor, client)
 
-                client = stack.enter_context(connect_client(self.config))
-            return self._run(client)
-
-    def _run(self, client: Any) -> BenchmarkResult:
-        """:meth:`run`, with a Dask client (or ``None``: in this process)."""
+    def _run(self, executor: Any, client: Any) -> BenchmarkResult:
+        """:meth:`run`, its models run by ``executor`` (on ``client``'s cluster, if any)."""
         config = self.config
         data = load_benchmark_data(
             config.data, formula_column=config.formula_column,
@@ -196,44 +197,23 @@ class Benchmark:
         previous_runs = output.start(resume=config.resume)
         output.write("split.csv", split.to_frame(data).to_csv(index=False))
         environment = self._environment(data, split, split_sha, previous_runs)
-        if client is not None:
-            from ._dask_runner import describe_cluster
-
-            environment["dask"] = describe_cluster(client)
+        cluster = executor.describe(client)
+        if cluster is not None:
+            environment["dask"] = cluster
         output.write_environment(environment)
         names = list(config.models)
         self.say(f"[benchmark] {data.name}: {len(data):,} rows; protocol {split.protocol}: "
                  f"train {len(split.train):,}, val {len(split.val):,}, test "
                  f"{len(split.test):,}" + (f", {split.n_folds} folds" if split.n_folds else "")
                  + f"; models {', '.join(names)}; output {output.path}")
-        records: dict[str, dict] = {}
-        resumed: list[str] = []
-        failed: dict[str, str] = {}
+        recorder = RunRecorder(config, self.protocol, output, data, split, split_sha, task,
+                               environment, names)
+        records, failed = recorder.records, recorder.failed
         interrupted = False
         started = time.monotonic()
         with _InterruptGuard() as guard:
             try:
-                if client is not None:
-                    from ._dask_runner import DaskRun
-
-                    DaskRun(self, client, output, data, split, split_sha, task, environment,
-                            started).run(names, records, resumed, failed)
-                else:
-                    for number, name in enumerate(names, 1):
-                        runner = get_runner(name, config.settings, task)
-                        expected = fingerprint(data, split, split_sha, runner)
-                        if config.resume and self._reuse(output, name, expected, records):
-                            resumed.append(name)
-                            continue
-                        self.say(f"[{name}] model {number}/{len(names)} "
-                                 f"({time.monotonic() - started:.0f} s into the run)")
-                        output.forget(name)
-                        record = self._run_one(output, runner, data, split, guard, expected,
-                                               failed)
-                        if record is None:
-                            continue
-                        self._finished(record, records, output, data, split, names, environment,
-                                       task)
+                executor(recorder, client, guard.check, started).run()
             except KeyboardInterrupt:
                 interrupted = True
         status = "interrupted" if interrupted else ("finished with failures" if failed
@@ -245,8 +225,9 @@ class Benchmark:
                               plots=config.plots, status=status, task=task)
         result = BenchmarkResult(
             table=table, output_dir=output.path, models=names,
-            finished=[n for n in names if n in records], resumed=resumed, failed=failed,
-            interrupted=interrupted, data=data, split=split, environment=environment, task=task,
+            finished=[n for n in names if n in records], resumed=recorder.resumed,
+            failed=failed, interrupted=interrupted, data=data, split=split,
+            environment=environment, task=task,
         )
         if interrupted:
             raise BenchmarkInterrupted(result)
@@ -261,8 +242,8 @@ class Benchmark:
     def _environment(self, data: BenchmarkData, split: Split, split_sha: str,
                      previous_runs: list) -> dict:
         config = self.config
-        environment = report.environment_record(uses_torch=config.uses_torch,
-                                                device=config.settings.device)
+        environment = environment_record(uses_torch=config.uses_torch,
+                                         device=config.settings.device)
         environment.update(
             command=config.command_line(), seed=config.seed, protocol=split.protocol,
             models=list(config.models), quick=config.quick, settings=config.settings.as_dict(),
@@ -271,138 +252,6 @@ class Benchmark:
             status="running", previous_runs=previous_runs,
         )
         return environment
-
-    def _reuse(self, output: OutputDir, name: str, expected: dict, records: dict) -> bool:
-        record = output.earlier_result(name, expected)
-        if record is not None:
-            key = next(k for k in record["rows"][0] if k in ("test_mae", "test_roc_auc"))
-            self.say(f"[{name}] done in an earlier run ({key.replace('_', ' ')} "
-                     f"{record['rows'][0][key]:.4f}); skipped")
-            records[name] = record
-            return True
-        if output.has_result(name):
-            self.say(f"[{name}] the earlier result has other settings; running again")
-        return False
-
-    def _finished(self, record: dict, records: dict, output: OutputDir, data: BenchmarkData,
-                  split: Split, names: list, environment: dict, task: Task) -> None:
-        """Keep a model's saved result, say how it did, and rewrite the running table."""
-        name = record["model"]
-        records[name] = record
-        rows, key = record["rows"], task.headline
-        self.say(f"[{name}] {task.headline_label} {rows[0][key]:.4f}"
-                 + (f", ensemble {rows[1][key]:.4f}" if len(rows) > 1 else "")
-                 + f"; train {rows[0]['train_time_s']:.0f} s")
-        write_results(output, data, split, records, names, environment,
-                      plots=False, status="running", task=task)
-
-    def _failure(self, output: OutputDir, name: str, message: str, trace: str,
-                 failed: dict) -> None:
-        """Record that model ``name`` failed, with its traceback in ``failed/<name>.txt``."""
-        failed[name] = message
-        path = output.save_failure(name, trace)
-        self.say(f"[{name}] FAILED: {message} (traceback in {path})")
-
-    def _run_one(self, output: OutputDir, runner: Any, data: BenchmarkData, split: Split,
-                 guard: _InterruptGuard, expected: dict, failed: dict) -> dict | None:
-        """Train, evaluate and save one model; ``None`` (and an entry in ``failed``) on error."""
-        try:
-            outcome, details = self._fit(runner, data, split, guard)
-        except KeyboardInterrupt:
-            raise
-        except Exception as exc:
-            buffer = io.StringIO()
-            traceback.print_exc(file=buffer)
-            self._failure(output, runner.name, f"{type(exc).__name__}: {exc}",
-                          buffer.getvalue(), failed)
-            return None
-        return self._save(output, runner, outcome, details, data, split, expected, failed)
-
-    def _save(self, output: OutputDir, runner: Any, outcome: FitOutcome, details: dict,
-              data: BenchmarkData, split: Split, expected: dict, failed: dict) -> dict | None:
-        """Report and save a fitted model's result; ``None`` (and a failure) on error."""
-        name = runner.name
-        try:
-            rows, columns, extra = self.protocol.results(outcome, data, split)
-        except Exception as exc:
-            buffer = io.StringIO()
-            traceback.print_exc(file=buffer)
-            self._failure(output, name, f"{type(exc).__name__}: {exc}", buffer.getvalue(),
-                          failed)
-            return None
-        # Saved as formula -> prediction pipelines (the featurizer is stateless).
-        pipelines = [Pipeline([("features", ElementFractionTransformer().fit(data.formulas[:1])),
-                               ("model", m)]) for m in outcome.models]
-        test = split.test
-        frame = pd.DataFrame({"row": test, "formula": data.formulas[test], "y_true": data.y[test]})
-        for key, values in columns.items():
-            frame[key] = values
-        return output.save_result(
-            name, fingerprint=expected, rows=rows, details={**details, **extra},
-            predictions=frame, fitted=self.protocol.fitted_model(pipelines, outcome),
-            is_network=runner.is_network,
-        )
-
-    def _fit(self, runner: Any, data: BenchmarkData, split: Split,
-             guard: _InterruptGuard) -> tuple[FitOutcome, dict]:
-        """Prepare the model on the first fit's rows, then fit it on every fit of the split."""
-        name, verbose = runner.name, self.config.verbose
-
-        def log(message: str) -> None:
-            if verbose:
-                print(f"[{name}] {message}", file=sys.stderr, flush=True)
-
-        X, y = data.X, data.y
-        fits = split.fits()
-        start = time.monotonic()
-        _, tr0, va0 = fits[0]
-        template, details, prefitted = runner.prepare(X[tr0], y[tr0], X[va0], y[va0], log)
-        guard.check()
-        search_seconds = time.monotonic() - start
-        models, infos = [], []
-        for i, (label, tr, va) in enumerate(fits):
-            if i == 0 and prefitted is not None:
-                model, info = prefitted, {}
-            else:
-                model, info = runner.fit(template, X[tr], y[tr], X[va], y[va], label, log,
-                                         verbose)
-            guard.check()  # skorch ends training quietly on Ctrl-C: stop here instead
-            models.append(model)
-            infos.append(info)
-        train_seconds = time.monotonic() - start
-        X_test = X[split.test]
-        measures = [measure_fit(runner.task, m, X[va], y[va], X_test)
-                    for m, (_, _, va) in zip(models, fits, strict=True)]
-        return make_outcome(runner, models, infos, measures, details, train_seconds,
-                            search_seconds)
-
-
-def measure_fit(task: Task, model: Any, X_val: Any, y_val: Any, X_test: Any) -> dict:
-    """A fitted model's validation score, test outputs, prediction time and parameter count."""
-    val_score = task.val_score(y_val, task.outputs(model, X_val))
-    t0 = time.monotonic()
-    outputs = task.outputs(model, X_test)
-    return {"val_score": val_score, "predictions": outputs,
-            "predict_seconds": time.monotonic() - t0,
-            "n_parameters": count_model_parameters(model)}
-
-
-def make_outcome(runner: Any, models: list, infos: list, measures: list, details: dict,
-                 train_seconds: float, search_seconds: float) -> tuple[FitOutcome, dict]:
-    """The :class:`FitOutcome` and details of one model from its fits' :func:`measure_fit`."""
-    task = runner.task
-    val_scores = [m["val_score"] for m in measures]
-    outcome = FitOutcome(
-        name=runner.name, models=models, infos=infos, val_scores=val_scores,
-        predictions=[m["predictions"] for m in measures],
-        predict_seconds=[m["predict_seconds"] for m in measures],
-        n_parameters=[m["n_parameters"] for m in measures],
-        train_seconds=train_seconds, summary=details.get("best_summary", ""), task=task,
-    )
-    details = {**details, "search_and_train_seconds": train_seconds,
-               "prepare_seconds": search_seconds, "fits": infos,
-               f"val_{task.val_metric}_per_fit": val_scores}
-    return outcome, details
 
 
 def run(config: BenchmarkConfig) -> BenchmarkResult:

@@ -20,6 +20,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from skorch import NeuralNet, NeuralNetClassifier
 from skorch.dataset import ValidSplit
 
+from . import nets
 from ._base import MatNetBase
 from ._estimator_docs import document_estimator, with_shared_sections
 from ._factory import define_estimators
@@ -225,4 +226,4 @@ class MatNetClassifier(MatNetBase, NeuralNetClassifier):
 
 MatNetClassifier.__doc__ = with_shared_sections(MatNetClassifier.__doc__, "classifier")
 # ElemNetClassifier, IRNetClassifier, ...: one per network of the registry.
-define_estimators("classifier", MatNetClassifier, globals())
+define_estimators("classifier", MatNetClassifier, nets.NETWORKS, globals())

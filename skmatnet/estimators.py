@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from skorch import NeuralNetRegressor
 
+from . import nets
 from ._base import MatNetBase
 from ._estimator_docs import document_estimator, with_shared_sections
 from ._factory import define_estimators
@@ -97,4 +98,4 @@ class MatNetRegressor(MatNetBase, NeuralNetRegressor):
 
 MatNetRegressor.__doc__ = with_shared_sections(MatNetRegressor.__doc__)
 # ElemNetRegressor, IRNetRegressor, ...: one per network of the registry.
-define_estimators("regressor", MatNetRegressor, globals())
+define_estimators("regressor", MatNetRegressor, nets.NETWORKS, globals())

@@ -119,7 +119,7 @@ NETWORK_SPECS: tuple[NetworkSpec, ...] = (
         details="``module__depth`` picks 17 (default), 24 or 48 layers; "
                 "``module__variant=\"concat\"`` gives Tatis et al.'s concatenating form.",
         paper_patience=200,
-        tiny_params=dict(widths=(16, 16, 8, 8, 4)),
+        tiny_params=dict(widths=(16, 16, 8, 4)),
     ),
     NetworkSpec(
         "bnet", "skmatnet.nets.brnet:BNet", regressor="BNetRegressor",
@@ -143,15 +143,15 @@ NETWORK_SPECS: tuple[NetworkSpec, ...] = (
         summary="fully connected merge-and-run network",
         details="``module__stream_width`` sets the width of its two streams.",
         paper_patience=200,
-        tiny_params=dict(n_blocks=2, stream_width=4, stem_widths=(16,), entry_widths=(8, 4),
-                         block_widths=(16, 8), head_widths=(8,)),
+        tiny_params=dict(n_blocks=2, stream_width=8, stem_widths=(16, 16), entry_widths=(8, 4),
+                         block_widths=(16, 16), head_widths=(8, 4)),
     ),
     NetworkSpec(
         "fcunet", "skmatnet.nets.fcunet:FCUNet", regressor="FCUNetRegressor",
         classifier="FCUNetClassifier", n_parameters=None,
         paper="Tatis et al., IEEE Big Data 2021",
         summary="fully connected U-Net with concatenating skips", paper_patience=200,
-        tiny_params=dict(encoder_widths=((16, 16), (8,), (4,)), decoder_widths=((8,), (6, 4))),
+        tiny_params=dict(encoder_widths=((16, 16), (8,), (4,)), decoder_widths=((8,), (8, 4))),
     ),
 )
 

@@ -4,28 +4,33 @@
 them declaratively, builds the network from ``n_features_in_`` and
 ``n_outputs_``, and runs the network over a feature matrix. The regressors
 (:mod:`skmatnet.estimators`) and the classifiers (:mod:`skmatnet.classifiers`)
-each add only how their targets are checked, the loss and what ``predict``
-returns; fitting, recipes, the fast data path and the device come from the
-mixins of :mod:`skmatnet._training`, :mod:`skmatnet._recipes`,
-:mod:`skmatnet._fast_path` and :mod:`skmatnet._device`.
+each add only how their targets are checked (the abstract :meth:`MatNetBase._check_y`),
+the loss and what ``predict`` returns; fitting, recipes, the fast data path, the
+device and fine-tuning come from the mixins of :mod:`skmatnet._training` (on
+:mod:`skmatnet._recipes` and :mod:`skmatnet._device`), :mod:`skmatnet._fast_path`
+and :mod:`skmatnet._pretrained`.
+
+The mixins depend one way: each declares the methods it needs from the others
+as abstract hooks, and a class later in the chain implements them
+(``TrainingMixin`` those of ``RecipeMixin`` and ``FastPathMixin``, this class
+those of ``TrainingMixin``), so no mixin calls up into one that uses it.
 """
 
 from __future__ import annotations
 
-import inspect
 import numbers
 import os
-from typing import ClassVar
+from abc import abstractmethod
 
 import numpy as np
 import torch
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._device import DeviceMixin
 from ._fast_path import FastPathMixin
+from ._networks import network_kwargs
 from ._pretrained import PretrainedMixin
-from ._recipes import PAPER_RECIPE, RecipeMixin
+from ._recipes import PAPER_RECIPE
 from ._training import TrainingMixin
 from ._validation import check_features
 from .callbacks import SCHEDULE_SHAPES
@@ -35,38 +40,30 @@ __all__ = ["MatNetBase"]
 _PREDICT_BATCH_SIZE = 4096
 _POSITIVE_INT = Interval(numbers.Integral, 1, None, closed="left")
 _POSITIVE_REAL = Interval(numbers.Real, 0, None, closed="neither")
-#: Declarative checks of the estimator's own parameters (skorch's are not validated here).
-PARAMETER_CONSTRAINTS: dict[str, list] = {
-    "module": [type, torch.nn.Module],
-    "criterion": [callable],
-    "optimizer": [callable],
-    "lr": [_POSITIVE_REAL],
-    "max_epochs": [_POSITIVE_INT, None],
-    "batch_size": [_POSITIVE_INT],
-    "patience": [_POSITIVE_INT, None],
-    "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither"), None],
-    "lr_schedule": [StrOptions({*SCHEDULE_SHAPES, "plateau"}), dict, None],
-    "warmup": [Interval(numbers.Real, 0, 1, closed="left")],
-    "width": [_POSITIVE_REAL],
-    "bn_momentum": [Interval(numbers.Real, 0, 1, closed="right")],
-    "random_state": [Interval(numbers.Integral, None, None, closed="neither"), None],
-    "device": [str, torch.device],
-    "verbose": ["verbose"],
-    "max_time": [_POSITIVE_REAL, None],
-    "on_divergence": [StrOptions({"raise", "restore"})],
-    "checkpoint_dir": [str, os.PathLike, None],
-    "checkpoint_every": [_POSITIVE_INT],
-    "precision": [StrOptions({"float32", "tf32", "bf16"})],
-    "fast_path": ["boolean"],
-    "init_from": [str, os.PathLike, HasMethods(["predict"]), None],
-    "freeze_layers": [Interval(numbers.Integral, 0, None, closed="left")],
-    "reset_output": ["boolean"],
-}
 
 
+class _ConstraintsOf:
+    """The ``_parameter_constraints`` a class declares, completed for an instance.
+
+    On the class it is the declared dict, which a subclass extends with
+    ``{**Base._parameter_constraints, ...}`` as in scikit-learn. On an estimator it
+    adds ``"no_validation"`` for every other parameter (skorch's own and the
+    prefixed ``module__*``, ``iterator_*``, which torch and skorch check
+    themselves): scikit-learn's ``check_param_validation`` wants a constraint
+    for each parameter.
+    """
+
+    def __init__(self, declared: dict):
+        self.declared = declared
+
+    def __get__(self, instance, owner=None) -> dict:
+        if instance is None:
+            return self.declared
+        names = instance.get_params(deep=False)
+        return {**dict.fromkeys(names, "no_validation"), **self.declared}
 
 
-class MatNetBase(TrainingMixin, RecipeMixin, FastPathMixin, DeviceMixin, PretrainedMixin):
+class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
     """The parameters, validation and network of every skmatnet estimator.
 
     Concrete bases put a skorch ``NeuralNet`` subclass after it
@@ -74,6 +71,46 @@ class MatNetBase(TrainingMixin, RecipeMixin, FastPathMixin, DeviceMixin, Pretrai
     :meth:`_check_y`, which validates targets and says how many network outputs
     they need.
     """
+
+    #: Declarative checks of the estimator's own parameters (skorch's are not validated
+    #: here); a kind adds its own with ``{**MatNetBase._parameter_constraints, ...}``.
+    _parameter_constraints: dict = {  # noqa: RUF012 - scikit-learn's declaration
+        "module": [type, torch.nn.Module],
+        "criterion": [callable],
+        "optimizer": [callable],
+        "lr": [_POSITIVE_REAL],
+        "max_epochs": [_POSITIVE_INT, None],
+        "batch_size": [_POSITIVE_INT],
+        "patience": [_POSITIVE_INT, None],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither"), None],
+        "lr_schedule": [StrOptions({*SCHEDULE_SHAPES, "plateau"}), dict, None],
+        "warmup": [Interval(numbers.Real, 0, 1, closed="left")],
+        "width": [_POSITIVE_REAL],
+        "bn_momentum": [Interval(numbers.Real, 0, 1, closed="right")],
+        "random_state": [Interval(numbers.Integral, None, None, closed="neither"), None],
+        "device": [str, torch.device],
+        "verbose": ["verbose"],
+        "max_time": [_POSITIVE_REAL, None],
+        "on_divergence": [StrOptions({"raise", "restore"})],
+        "checkpoint_dir": [str, os.PathLike, None],
+        "checkpoint_every": [_POSITIVE_INT],
+        "precision": [StrOptions({"float32", "tf32", "bf16"})],
+        "fast_path": ["boolean"],
+        "init_from": [str, os.PathLike, HasMethods(["predict"]), None],
+        "freeze_layers": [Interval(numbers.Integral, 0, None, closed="left")],
+        "reset_output": ["boolean"],
+    }
+    #: The papers' early-stopping patience, recipe adjustments and tiny network settings:
+    #: each concrete class's from its registry entry (skmatnet._factory).
+    _paper_patience: int = 100
+    _recipe_overrides: dict = {}  # noqa: RUF012 - read only
+    _test_module_params: dict = {}  # noqa: RUF012 - read only
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        declared = cls.__dict__.get("_parameter_constraints")
+        if isinstance(declared, dict):
+            cls._parameter_constraints = _ConstraintsOf(declared)
 
     def __init__(
         self,
@@ -138,17 +175,6 @@ class MatNetBase(TrainingMixin, RecipeMixin, FastPathMixin, DeviceMixin, Pretrai
 
     # -- parameters
 
-    @property
-    def _parameter_constraints(self) -> dict:
-        # skorch's own and the prefixed (module__*, iterator_*) parameters are passed on
-        # to torch and skorch, which check them.
-        names = self.get_params(deep=False)
-        return {**dict.fromkeys(names, "no_validation"), **PARAMETER_CONSTRAINTS,
-                **self._kind_constraints}
-
-    #: Constraints of the parameters a kind of estimator adds (e.g. ``class_weight``).
-    _kind_constraints: ClassVar[dict] = {}
-
     def get_params(self, deep=True, **kwargs):
         params = super().get_params(deep=deep, **kwargs)
         params["device"] = self.__dict__.get("device")
@@ -180,9 +206,6 @@ class MatNetBase(TrainingMixin, RecipeMixin, FastPathMixin, DeviceMixin, Pretrai
         tags.input_tags.allow_nan = False
         tags.non_deterministic = self.random_state is None
         return tags
-
-    #: Tiny network settings that keep each estimator's structure (see _get_test_params).
-    _test_module_params: ClassVar[dict] = {}
 
     @classmethod
     def _get_test_params(cls) -> dict:
@@ -217,10 +240,10 @@ class MatNetBase(TrainingMixin, RecipeMixin, FastPathMixin, DeviceMixin, Pretrai
         return X_val, self._check_y(y_val, n_samples=len(X_val), name="y_val", X_name="X_val",
                                     reset=False)
 
+    @abstractmethod
     def _check_y(self, y, *, n_samples: int, name: str, X_name: str, reset: bool) -> np.ndarray:
         """Validated training targets as the loss reads them; sets ``n_outputs_`` when
         ``reset`` (the first fit), else checks ``y`` against the fitted model."""
-        raise NotImplementedError
 
     def __sklearn_is_fitted__(self):
         return bool(getattr(self, "initialized_", False)) and hasattr(self, "n_outputs_")
@@ -232,12 +255,9 @@ class MatNetBase(TrainingMixin, RecipeMixin, FastPathMixin, DeviceMixin, Pretrai
         if isinstance(self.module, torch.nn.Module) and not kwargs:
             self.module_ = self.module
             return self
-        kwargs.setdefault("n_features", self.n_features_in_)
-        kwargs.setdefault("n_outputs", self.n_outputs_)
-        if self.width != 1.0:
-            kwargs.setdefault("width_multiplier", self.width)
-        if "bn_momentum" in inspect.signature(self.module).parameters:
-            kwargs.setdefault("bn_momentum", self.bn_momentum)  # networks with batch norm
+        kwargs = network_kwargs(self.module, kwargs, n_features=self.n_features_in_,
+                                n_outputs=self.n_outputs_, width=self.width,
+                                bn_momentum=self.bn_momentum)
         self.module_ = self.initialized_instance(self.module, kwargs)
         if self.init_from is not None and self._in_fit():
             # only when training starts: a loaded model holds its own weights already
@@ -257,3 +277,6 @@ class MatNetBase(TrainingMixin, RecipeMixin, FastPathMixin, DeviceMixin, Pretrai
             output = self.forward(X, training=False, device=self.device)
         # The network computes in float32; results are float64, as scikit-learn's are.
         return output.cpu().numpy().astype(np.float64)
+
+
+MatNetBase._parameter_constraints = _ConstraintsOf(MatNetBase.__dict__["_parameter_constraints"])

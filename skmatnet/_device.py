@@ -1,6 +1,7 @@
 """Device, numerical precision and random state of the skmatnet estimators.
 
-A mixin for :class:`skmatnet.estimators.MatNetRegressor`: the ``device``
+A mixin for :class:`skmatnet._base.MatNetBase` (through
+:class:`skmatnet._training.TrainingMixin`, which builds on it): the ``device``
 parameter keeps ``"auto"`` while skorch's internals see the resolved device;
 TF32 and bfloat16 are switched on only while the estimator computes; every fit
 runs in a forked random state, so the global torch RNG is never touched.

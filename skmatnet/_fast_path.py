@@ -1,13 +1,15 @@
 """The fast data path: training data as whole device tensors, batches sliced from them.
 
-A mixin for :class:`skmatnet.estimators.MatNetRegressor` that plugs into
-skorch's own hooks (``get_iterator``, ``run_single_epoch``,
-``evaluation_step``); nothing re-implements skorch's training loop.
+A mixin for :class:`skmatnet._base.MatNetBase` that plugs into skorch's own
+hooks (``get_iterator``, ``run_single_epoch``, ``evaluation_step``); nothing
+re-implements skorch's training loop. It needs one hook of the class that uses
+it, :meth:`FastPathMixin._in_fit`.
 """
 
 from __future__ import annotations
 
 import warnings
+from abc import ABC, abstractmethod
 
 import numpy as np
 import torch
@@ -82,8 +84,12 @@ def _dataset_arrays(dataset):
     return dataset, rows
 
 
-class FastPathMixin:
+class FastPathMixin(ABC):
     """skorch hooks of the fast path; ``fast_path=False`` falls back to skorch's own."""
+
+    @abstractmethod
+    def _in_fit(self) -> bool:
+        """Hook: whether a fit is running (batches then draw randomness as skorch's do)."""
 
     def get_iterator(self, dataset, training=False):
         """Batches by slicing whole tensors; skorch's DataLoader for anything else."""

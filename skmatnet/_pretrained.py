@@ -7,15 +7,21 @@ into it: the same network class, input width and layer shapes are required
 where its shape matches and ``reset_output`` is off, so a new property, a
 different number of targets or a classifier's class count get a fresh output
 layer. ``freeze_layers`` then stops training of the first layers.
+
+A path is read by :func:`skmatnet._persistence.network.read_network`, which
+rebuilds the saved network alone: this mixin never needs the estimator classes
+(or :mod:`skmatnet.persistence`, which needs them).
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from abc import ABC, abstractmethod
 
 import torch
 from torch import nn
+
+from ._persistence.network import SavedNetwork, read_network
 
 __all__ = ["PretrainedMixin", "freeze_leading_layers", "layer_groups"]
 
@@ -66,25 +72,30 @@ def freeze_leading_layers(module: nn.Module, n_layers: int) -> None:
                 layer.momentum = 0.0
 
 
-class PretrainedMixin:
+class PretrainedMixin(ABC):
     """``init_from``, ``freeze_layers`` and ``reset_output``; see the module docstring."""
 
-    def _pretrained_source(self) -> Any:
-        """The fitted estimator ``init_from`` names (loaded from its file for a path)."""
+    @abstractmethod
+    def __sklearn_is_fitted__(self) -> bool:
+        """Hook: whether the estimator (here: an in-memory ``init_from``) is fitted."""
+
+    def _pretrained_network(self) -> SavedNetwork:
+        """The network ``init_from`` names: read from its file for a path."""
         source = self.init_from
         if isinstance(source, (str, os.PathLike)):
-            from .persistence import load_model
-
-            source = load_model(source)
-        steps = getattr(source, "steps", None)
-        if steps:  # a Pipeline ending in the estimator
-            source = steps[-1][1]
-        from ._base import MatNetBase
-
-        if not isinstance(source, MatNetBase):
+            saved = read_network(source)
+            if saved is not None:
+                return saved
+            source_name = "MatNetEnsembleRegressor"  # an ensemble's file
+        else:
+            steps = getattr(source, "steps", None)
+            if steps:  # a Pipeline ending in the estimator
+                source = steps[-1][1]
+            source_name = type(source).__name__
+        if not isinstance(source, PretrainedMixin):
             raise TypeError(
                 f"init_from must be the path of a saved skmatnet model, or a fitted skmatnet "
-                f"estimator or Pipeline ending in one; got {type(source).__name__}"
+                f"estimator or Pipeline ending in one; got {source_name}"
             )
         if not source.__sklearn_is_fitted__():
             raise ValueError(
@@ -92,7 +103,8 @@ class PretrainedMixin:
                 "(GridSearchCV, cross_val_score) resets estimator parameters to unfitted "
                 "copies: save the pretrained model with save_model and pass its path"
             )
-        return source
+        return SavedNetwork(getattr(source.module_, "_orig_mod", source.module_),
+                            source.n_features_in_, source.width, type(source).__name__)
 
     def starting_loss(self, X, y) -> float | None:
         """The training loss of the pretrained weights on ``(X, y)``, before any update.
@@ -111,8 +123,8 @@ class PretrainedMixin:
 
     def _load_pretrained(self) -> None:
         """Copy the pretrained weights into the freshly built ``module_``; freeze layers."""
-        source = self._pretrained_source()
-        pretrained = getattr(source.module_, "_orig_mod", source.module_)
+        source = self._pretrained_network()
+        pretrained = source.module
         mine = self.module_
         if type(pretrained) is not type(mine):
             raise ValueError(

@@ -1,14 +1,16 @@
 """Training recipes: the recommended one (the estimator defaults) and the papers'.
 
-A mixin for :class:`skmatnet.estimators.MatNetRegressor`: the named recipes,
-the epoch count of a fit, and the learning-rate schedule callback the
-``lr_schedule`` parameter asks for. The measurements behind the recommended
+A mixin for :class:`skmatnet._base.MatNetBase` (through
+:class:`skmatnet._training.TrainingMixin`, which builds on it): the named
+recipes, the epoch count of a fit, and the learning-rate schedule callback the
+``lr_schedule`` parameter asks for. It needs one hook of the class that uses it,
+:meth:`RecipeMixin._has_validation`. The measurements behind the recommended
 defaults are in ``docs/estimators.md``.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from abc import ABC, abstractmethod
 
 import torch
 from skorch.callbacks import LRScheduler
@@ -38,11 +40,17 @@ PAPER_RECIPE = {
 _PLATEAU_DEFAULTS = {"factor": 0.1, "patience": 45, "min_lr": 1e-8}
 
 
-class RecipeMixin:
+class RecipeMixin(ABC):
     """``from_recipe``, the epochs of a fit and the schedule callback."""
 
     #: The papers' early-stopping patience for this network (ElemNet/IRNet: 200).
-    _paper_patience: ClassVar[int] = 100
+    _paper_patience: int = 100
+    #: Recipe name -> parameters this network trains with instead of the recipe's.
+    _recipe_overrides: dict = {}  # noqa: RUF012 - read only
+
+    @abstractmethod
+    def _has_validation(self) -> bool:
+        """Hook: whether this fit monitors a validation loss (the plateau schedule's)."""
 
     @classmethod
     def from_recipe(cls, recipe="recommended", **params):
@@ -71,6 +79,7 @@ class RecipeMixin:
         settings = {}
         if recipe == "paper":
             settings = dict(PAPER_RECIPE, patience=cls._paper_patience)
+        settings.update(cls._recipe_overrides.get(recipe, {}))
         settings.update(params)
         return cls(**settings)
 

@@ -11,7 +11,8 @@ datasets, benchmark configuration and command line stay torch-free.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 __all__ = [
     "ESTIMATOR_KINDS",
@@ -55,6 +56,19 @@ class NetworkSpec:
         Part of the BRNet paper's comparison, the benchmark's default models.
     parameter_note : str
         Qualifies ``n_parameters`` (e.g. a differing number in the paper's table).
+    summary : str
+        What the network is, in one phrase, for the estimators' docstrings.
+    details : str
+        Further docstring text on the network's settings (``module__*``).
+    paper_patience : int
+        The paper's early-stopping patience (``from_recipe("paper")``).
+    recipe_overrides : Mapping
+        Recipe name (``skmatnet._recipes.RECIPES``) -> estimator parameters this
+        network trains with instead of the recipe's shared ones; empty: none.
+    tiny_params : Mapping
+        ``module__*`` settings of a tiny network with the published structure:
+        the test suite's estimators (``_get_test_params``), ``--tiny`` runs and the
+        network tests (``tests/nets/conftest.py``) all build it.
     """
 
     name: str
@@ -65,6 +79,12 @@ class NetworkSpec:
     paper: str
     in_default_benchmark: bool = False
     parameter_note: str = ""
+    summary: str = ""
+    details: str = ""
+    paper_patience: int = 100
+    # Mappings are not hashable: left out of the spec's hash, kept in its equality.
+    recipe_overrides: Mapping[str, Mapping] = field(default_factory=dict, hash=False)
+    tiny_params: Mapping = field(default_factory=dict, hash=False)
 
     @property
     def module_path(self) -> str:
@@ -84,28 +104,55 @@ class NetworkSpec:
 
 #: Every network, in the order tables and benchmarks list them.
 NETWORK_SPECS: tuple[NetworkSpec, ...] = (
-    NetworkSpec("elemnet", "skmatnet.nets.elemnet:ElemNet", regressor="ElemNetRegressor",
-                classifier="ElemNetClassifier",
-                n_parameters=4_631_361, paper="Jha et al., Sci. Rep. 2018",
-                in_default_benchmark=True),
-    NetworkSpec("irnet", "skmatnet.nets.irnet:IRNet", regressor="IRNetRegressor",
-                classifier="IRNetClassifier",
-                n_parameters=5_433_697, paper="Jha et al., KDD 2019", in_default_benchmark=True,
-                parameter_note="paper table: 5,461,473"),
-    NetworkSpec("bnet", "skmatnet.nets.brnet:BNet", regressor="BNetRegressor",
-                classifier="BNetClassifier",
-                n_parameters=3_670_849, paper="Gupta et al., SDM 2022",
-                in_default_benchmark=True),
-    NetworkSpec("brnet", "skmatnet.nets.brnet:BRNet", regressor="BRNetRegressor",
-                classifier="BRNetClassifier",
-                n_parameters=4_548_385, paper="Gupta et al., SDM 2022",
-                in_default_benchmark=True),
-    NetworkSpec("fcmnr", "skmatnet.nets.fcmnr:FCMnR", regressor="FCMnRRegressor",
-                classifier="FCMnRClassifier",
-                n_parameters=None, paper="Tatis et al., IEEE Big Data 2021"),
-    NetworkSpec("fcunet", "skmatnet.nets.fcunet:FCUNet", regressor="FCUNetRegressor",
-                classifier="FCUNetClassifier",
-                n_parameters=None, paper="Tatis et al., IEEE Big Data 2021"),
+    NetworkSpec(
+        "elemnet", "skmatnet.nets.elemnet:ElemNet", regressor="ElemNetRegressor",
+        classifier="ElemNetClassifier", n_parameters=4_631_361,
+        paper="Jha et al., Sci. Rep. 2018", in_default_benchmark=True,
+        summary="a 17-layer fully connected network", paper_patience=200,
+        tiny_params=dict(widths=(16, 16, 8, 4), dropout=(0.2, 0.1)),
+    ),
+    NetworkSpec(
+        "irnet", "skmatnet.nets.irnet:IRNet", regressor="IRNetRegressor",
+        classifier="IRNetClassifier", n_parameters=5_433_697, paper="Jha et al., KDD 2019",
+        in_default_benchmark=True, parameter_note="paper table: 5,461,473",
+        summary="ElemNet's layers with BatchNorm and residual shortcuts",
+        details="``module__depth`` picks 17 (default), 24 or 48 layers; "
+                "``module__variant=\"concat\"`` gives Tatis et al.'s concatenating form.",
+        paper_patience=200,
+        tiny_params=dict(widths=(16, 16, 8, 4)),
+    ),
+    NetworkSpec(
+        "bnet", "skmatnet.nets.brnet:BNet", regressor="BNetRegressor",
+        classifier="BNetClassifier", n_parameters=3_670_849, paper="Gupta et al., SDM 2022",
+        in_default_benchmark=True, summary="BRNet without its residual shortcuts",
+        tiny_params=dict(stage_widths=(16, 8, 4), stage_layers=(2, 2, 1), branch_layers=(2, 2)),
+    ),
+    NetworkSpec(
+        "brnet", "skmatnet.nets.brnet:BRNet", regressor="BRNetRegressor",
+        classifier="BRNetClassifier", n_parameters=4_548_385, paper="Gupta et al., SDM 2022",
+        in_default_benchmark=True,
+        summary="branched residual network, the best of the papers",
+        details="Two branches read the raw input and merge by addition "
+                "(1,227,665 parameters at the default ``width=0.5``).",
+        tiny_params=dict(stage_widths=(16, 8, 4), stage_layers=(2, 2, 1), branch_layers=(2, 2)),
+    ),
+    NetworkSpec(
+        "fcmnr", "skmatnet.nets.fcmnr:FCMnR", regressor="FCMnRRegressor",
+        classifier="FCMnRClassifier", n_parameters=None,
+        paper="Tatis et al., IEEE Big Data 2021",
+        summary="fully connected merge-and-run network",
+        details="``module__stream_width`` sets the width of its two streams.",
+        paper_patience=200,
+        tiny_params=dict(n_blocks=2, stream_width=8, stem_widths=(16, 16), entry_widths=(8, 4),
+                         block_widths=(16, 16), head_widths=(8, 4)),
+    ),
+    NetworkSpec(
+        "fcunet", "skmatnet.nets.fcunet:FCUNet", regressor="FCUNetRegressor",
+        classifier="FCUNetClassifier", n_parameters=None,
+        paper="Tatis et al., IEEE Big Data 2021",
+        summary="fully connected U-Net with concatenating skips", paper_patience=200,
+        tiny_params=dict(encoder_widths=((16, 16), (8,), (4,)), decoder_widths=((8,), (8, 4))),
+    ),
 )
 
 

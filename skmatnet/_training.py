@@ -1,7 +1,12 @@
 """Fitting: skorch's training loop run inside a seeded random state, with the guards.
 
-A mixin for :class:`skmatnet.estimators.MatNetRegressor` (and any estimator on
-the same base): ``fit``, ``partial_fit`` and ``resume`` validate their input,
+A mixin for :class:`skmatnet._base.MatNetBase`, built on the recipes
+(:class:`~skmatnet._recipes.RecipeMixin`) and the device and random state
+(:class:`~skmatnet._device.DeviceMixin`) it uses, whose hooks it implements
+(``_has_validation``; ``_in_fit`` of :class:`~skmatnet._fast_path.FastPathMixin`).
+Its own hooks, implemented by ``MatNetBase``: ``_validate_training_data``,
+``_validation_data`` and the ``_parameter_constraints`` attribute.
+``fit``, ``partial_fit`` and ``resume`` validate their input,
 assemble the callbacks of the fit (divergence and time guards, early stopping,
 the schedule, checkpoints), run skorch's ``partial_fit`` and report how the fit
 ended (``stop_reason_``), passing a Ctrl-C on once good weights are in place.
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from abc import abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +25,8 @@ from skorch import NeuralNet
 from skorch.callbacks import LRScheduler
 from skorch.dataset import ValidSplit
 
+from ._device import DeviceMixin
+from ._recipes import RecipeMixin
 from .callbacks.checkpoint import Checkpointer, data_fingerprint, load_checkpoint
 from .callbacks.guards import DivergenceGuard, KeepGoodWeights, StoppingEarly, TimeBudget
 from .exceptions import TrainingDivergedError
@@ -40,8 +48,19 @@ class _Fit:
     interrupted: bool = False
 
 
-class TrainingMixin:
+class TrainingMixin(RecipeMixin, DeviceMixin):
     """fit / partial_fit / resume over skorch's loop; see the module docstring."""
+
+    #: Hook: sklearn's declarative constraints of the parameters, checked at each fit.
+    _parameter_constraints: dict
+
+    @abstractmethod
+    def _validate_training_data(self, X, y, *, reset: bool) -> tuple:
+        """Hook: validated ``(X, y)``; ``reset`` (a first fit) records their shapes."""
+
+    @abstractmethod
+    def _validation_data(self, X_val, y_val) -> tuple | None:
+        """Hook: a validated ``(X_val, y_val)``, or ``None`` where none is given."""
 
     def _in_fit(self) -> bool:
         return getattr(self, "_fit_", None) is not None

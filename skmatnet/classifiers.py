@@ -5,13 +5,11 @@ parameters, the training recipe, fitting and its guards, shared with the
 regressors) what classification needs: labels of any type encoded to
 ``classes_``, one network output per class, cross-entropy with optional class
 weights, a validation split stratified on the labels, and
-``predict_proba`` / ``decision_function``. Each concrete classifier only names
-its network; its paper patience and test settings are its regressor's.
+``predict_proba`` / ``decision_function``. The concrete classifiers
+(``BRNetClassifier``, ...) are made from the registry, as the regressors are.
 """
 
 from __future__ import annotations
-
-from typing import ClassVar
 
 import numpy as np
 import torch
@@ -25,16 +23,9 @@ from skorch.dataset import ValidSplit
 from . import nets
 from ._base import MatNetBase
 from ._estimator_docs import document_estimator, with_shared_sections
+from ._factory import define_estimators
 from ._registry import estimator_names
 from ._validation import check_labels
-from .estimators import (
-    BNetRegressor,
-    BRNetRegressor,
-    ElemNetRegressor,
-    FCMnRRegressor,
-    FCUNetRegressor,
-    IRNetRegressor,
-)
 
 __all__ = ["MatNetClassifier", *estimator_names("classifier")]
 
@@ -56,7 +47,8 @@ class MatNetClassifier(MatNetBase, NeuralNetClassifier):
     regressors'.
     """
 
-    _kind_constraints: ClassVar[dict] = {
+    _parameter_constraints: dict = {  # noqa: RUF012 - scikit-learn's declaration
+        **MatNetBase._parameter_constraints,
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "classes": ["array-like", None],
     }
@@ -232,82 +224,6 @@ class MatNetClassifier(MatNetBase, NeuralNetClassifier):
         return self.classes_[np.argmax(scores, axis=1)]
 
 
-class ElemNetClassifier(MatNetClassifier):
-    """ElemNet (Jha et al., Sci. Rep. 2018) as a classifier: one output per class.
-
-    See :class:`ElemNetRegressor` for the network and its paper recipe.
-
-    Examples
-    --------
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from skmatnet import ElementFractionTransformer, ElemNetClassifier
-    >>> model = make_pipeline(ElementFractionTransformer(), ElemNetClassifier(max_time=120))
-    """
-
-    _paper_patience = ElemNetRegressor._paper_patience
-    _test_module_params = ElemNetRegressor._test_module_params
-
-    def __init__(self, module=nets.ElemNet, **kwargs):
-        super().__init__(module, **kwargs)
-
-
-class IRNetClassifier(MatNetClassifier):
-    """IRNet (Jha et al., KDD 2019) as a classifier. See :class:`IRNetRegressor`."""
-
-    _paper_patience = IRNetRegressor._paper_patience
-    _test_module_params = IRNetRegressor._test_module_params
-
-    def __init__(self, module=nets.IRNet, **kwargs):
-        super().__init__(module, **kwargs)
-
-
-class BNetClassifier(MatNetClassifier):
-    """BNet (Gupta et al., SDM 2022) as a classifier. See :class:`BNetRegressor`."""
-
-    _paper_patience = BNetRegressor._paper_patience
-    _test_module_params = BNetRegressor._test_module_params
-
-    def __init__(self, module=nets.BNet, **kwargs):
-        super().__init__(module, **kwargs)
-
-
-class BRNetClassifier(MatNetClassifier):
-    """BRNet (Gupta et al., SDM 2022) as a classifier, as its paper suggests: a softmax
-    over one output per class and cross-entropy. See :class:`BRNetRegressor`.
-
-    Examples
-    --------
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from skmatnet import ElementFractionTransformer, BRNetClassifier
-    >>> model = make_pipeline(ElementFractionTransformer(),
-    ...                       BRNetClassifier(max_time=150, class_weight="balanced"))
-    """
-
-    _paper_patience = BRNetRegressor._paper_patience
-    _test_module_params = BRNetRegressor._test_module_params
-
-    def __init__(self, module=nets.BRNet, **kwargs):
-        super().__init__(module, **kwargs)
-
-
-class FCMnRClassifier(MatNetClassifier):
-    """FCMnR (Tatis et al., IEEE Big Data 2021) as a classifier. See :class:`FCMnRRegressor`."""
-
-    _paper_patience = FCMnRRegressor._paper_patience
-    _test_module_params = FCMnRRegressor._test_module_params
-
-    def __init__(self, module=nets.FCMnR, **kwargs):
-        super().__init__(module, **kwargs)
-
-
-class FCUNetClassifier(MatNetClassifier):
-    """FCUNet (Tatis et al., IEEE Big Data 2021) as a classifier. See :class:`FCUNetRegressor`."""
-
-    _paper_patience = FCUNetRegressor._paper_patience
-    _test_module_params = FCUNetRegressor._test_module_params
-
-    def __init__(self, module=nets.FCUNet, **kwargs):
-        super().__init__(module, **kwargs)
-
-
 MatNetClassifier.__doc__ = with_shared_sections(MatNetClassifier.__doc__, "classifier")
+# ElemNetClassifier, IRNetClassifier, ...: one per network of the registry.
+define_estimators("classifier", MatNetClassifier, nets.NETWORKS, globals())

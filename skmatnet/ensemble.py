@@ -10,6 +10,10 @@ spread of the ensemble, as :class:`~sklearn.gaussian_process.GaussianProcessRegr
 returns one. ``calibrate=True`` rescales that spread by one factor fitted on
 held-out rows, so that Gaussian intervals around the mean hold on them
 (:func:`fit_std_scale`; :mod:`skmatnet.metrics` measures how well).
+
+:class:`FoldEnsembleRegressor` and :class:`FoldEnsembleClassifier` hold fold
+models fitted already (the benchmark's Tatis protocol fits them fold by fold);
+they are also importable from :mod:`skmatnet.benchmark`.
 """
 
 from __future__ import annotations
@@ -20,13 +24,24 @@ import os
 import numpy as np
 from joblib import Parallel, delayed
 from scipy.sparse import issparse
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    RegressorMixin,
+    clone,
+)
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted, column_or_1d
 
-__all__ = ["MatNetEnsembleRegressor", "fit_std_scale"]
+__all__ = [
+    "FoldEnsembleClassifier",
+    "FoldEnsembleRegressor",
+    "MatNetEnsembleRegressor",
+    "fit_std_scale",
+]
 
 
 def fit_std_scale(y_true, y_mean, y_std) -> float:
@@ -290,3 +305,122 @@ class MatNetEnsembleRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator)
         tags = super().__sklearn_tags__()
         tags.non_deterministic = getattr(self, "random_state", 0) is None
         return tags
+
+
+# ---------------------------------------------------------------------------
+# Fold ensembles: fold models fitted already (the benchmark's tatis protocol)
+# ---------------------------------------------------------------------------
+
+
+class _FoldEnsemble(BaseEstimator):
+    """What both fold ensembles share: the fitted fold models and the selected one."""
+
+    def __init__(self, estimators: list, selected: int = 0):
+        self.estimators = estimators
+        self.selected = selected
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return True
+
+    @property
+    def selected_estimator(self):
+        """The fold model chosen on its own validation fold."""
+        return self.estimators[self.selected]
+
+    def fit(self, X, y=None):
+        """Nothing to do: the fold models are fitted already.
+
+        Returns
+        -------
+        self
+        """
+        return self
+
+
+class FoldEnsembleRegressor(_FoldEnsemble, MatNetEnsembleRegressor):
+    """The fitted fold models of a cross-validation, used together.
+
+    A :class:`skmatnet.MatNetEnsembleRegressor` whose members are fitted
+    already (by the benchmark, fold by fold): ``predict`` and
+    ``predict(X, return_std=True)`` are that class's, uncalibrated.
+
+    Parameters
+    ----------
+    estimators : list of fitted estimators
+        One per fold.
+    selected : int, default=0
+        Index of the fold model chosen on its own validation fold.
+
+    Examples
+    --------
+    >>> from skmatnet.benchmark import load_fitted_model  # doctest: +SKIP
+    >>> ensemble = load_fitted_model("results_dir", "brnet")  # doctest: +SKIP
+    >>> mean, std = ensemble.predict(["Fe2O3"], return_std=True)  # doctest: +SKIP
+    >>> ensemble.selected_estimator.predict(["Fe2O3"])  # doctest: +SKIP
+    """
+
+    std_scale_ = 1.0
+
+    @property
+    def estimators_(self) -> list:
+        """list : The fold models (what :class:`MatNetEnsembleRegressor` predicts with)."""
+        return self.estimators
+
+
+class FoldEnsembleClassifier(ClassifierMixin, _FoldEnsemble):
+    """The fitted fold models of a cross-validation of a classifier, used together.
+
+    ``predict_proba`` averages the fold models' probabilities (their
+    ``decision_function`` for models without probabilities, such as an SVC)
+    and ``predict`` takes the most probable class.
+
+    Parameters
+    ----------
+    estimators : list of fitted classifiers
+        One per fold, all with the same ``classes_``.
+    selected : int, default=0
+        Index of the fold model chosen on its own validation fold.
+    """
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """ndarray : The labels, as the fold models know them."""
+        return np.asarray(self.estimators[0].classes_)
+
+    def _has_proba(self) -> bool:
+        return all(hasattr(m, "predict_proba") for m in self.estimators)
+
+    def predict_proba(self, X):
+        """Mean of the fold models' class probabilities.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        if not self._has_proba():
+            raise AttributeError("the fold models give no probabilities; use decision_function")
+        return np.mean([np.asarray(m.predict_proba(X), dtype=np.float64)
+                        for m in self.estimators], axis=0)
+
+    def decision_function(self, X):
+        """Mean of the fold models' decision values (models without probabilities).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        return np.mean([np.asarray(m.decision_function(X), dtype=np.float64)
+                        for m in self.estimators], axis=0)
+
+    def predict(self, X):
+        """The class with the highest mean probability (or decision value).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        if self._has_proba():
+            return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        decision = self.decision_function(X)
+        index = (decision > 0).astype(np.int64) if decision.ndim == 1 else decision.argmax(1)
+        return self.classes_[index]

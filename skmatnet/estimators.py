@@ -3,13 +3,12 @@
 :class:`MatNetRegressor` adds to :class:`skmatnet._base.MatNetBase` (the
 parameters, the training recipe, fitting and its guards, shared with the
 classifiers of :mod:`skmatnet.classifiers`) what regression needs: numeric
-targets, one output per target column, the MAE loss. Each concrete estimator
-only names its network.
+targets, one output per target column, the MAE loss. The concrete estimators
+(``BRNetRegressor``, ...) are made from the registry by
+:func:`skmatnet._factory.define_estimators`.
 """
 
 from __future__ import annotations
-
-from typing import ClassVar
 
 import torch
 from skorch import NeuralNetRegressor
@@ -17,6 +16,7 @@ from skorch import NeuralNetRegressor
 from . import nets
 from ._base import MatNetBase
 from ._estimator_docs import document_estimator, with_shared_sections
+from ._factory import define_estimators
 from ._registry import estimator_names
 from ._validation import check_target
 from .exceptions import CheckpointError, TrainingDivergedError
@@ -27,6 +27,7 @@ __all__ = [
     "TrainingDivergedError",
     *estimator_names("regressor"),
 ]
+
 
 class MatNetRegressor(MatNetBase, NeuralNetRegressor):
     """Base class of the skmatnet regressors: a skorch ``NeuralNetRegressor``
@@ -95,112 +96,6 @@ class MatNetRegressor(MatNetBase, NeuralNetRegressor):
         raise AttributeError(f"{type(self).__name__} is a regressor and has no predict_proba")
 
 
-class ElemNetRegressor(MatNetRegressor):
-    """ElemNet (Jha et al., Sci. Rep. 2018): a 17-layer fully connected network.
-
-    4,631,361 parameters at ``width=1.0`` with 86 inputs. Paper recipe
-    (``from_recipe("paper")``): Adam 1e-4, batch 32, early stopping patience
-    200. Network settings go in ``module__*`` (see :class:`skmatnet.nets.ElemNet`).
-
-    Examples
-    --------
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from skmatnet import ElementFractionTransformer, ElemNetRegressor
-    >>> model = make_pipeline(ElementFractionTransformer(), ElemNetRegressor(max_time=120))
-    """
-
-    _paper_patience: ClassVar[int] = 200
-    _test_module_params: ClassVar[dict] = dict(
-        widths=(16, 16, 8, 4), dropout=(0.2, 0.1))
-
-    def __init__(self, module=nets.ElemNet, **kwargs):
-        super().__init__(module, **kwargs)
-
-
-class IRNetRegressor(MatNetRegressor):
-    """IRNet (Jha et al., KDD 2019): ElemNet's layers with BatchNorm and residual shortcuts.
-
-    ``module__depth`` picks 17 (default, 5,433,697 parameters at ``width=1.0``),
-    24 or 48 layers; ``module__variant="concat"`` gives Tatis et al.'s
-    concatenating form. Paper recipe: Adam 1e-4, batch 32, patience 200. See
-    :class:`skmatnet.nets.IRNet`.
-    """
-
-    _paper_patience: ClassVar[int] = 200
-    _test_module_params: ClassVar[dict] = dict(
-        widths=(16, 16, 8, 4))
-
-    def __init__(self, module=nets.IRNet, **kwargs):
-        super().__init__(module, **kwargs)
-
-
-class BRNetRegressor(MatNetRegressor):
-    """BRNet (Gupta et al., SDM 2022): branched residual network, the best of the papers.
-
-    Two branches read the raw input and merge by addition; 4,548,385
-    parameters at ``width=1.0`` (1,227,665 at the default 0.5). Paper recipe:
-    Adam 1e-4, batch 32, patience 100, at most 3000 epochs. See
-    :class:`skmatnet.nets.BRNet`.
-
-    Examples
-    --------
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from skmatnet import ElementFractionTransformer, BRNetRegressor
-    >>> model = make_pipeline(ElementFractionTransformer(), BRNetRegressor(max_time=150))
-    >>> paper = make_pipeline(ElementFractionTransformer(), BRNetRegressor.from_recipe("paper"))
-    """
-
-    _test_module_params: ClassVar[dict] = dict(
-        stage_widths=(16, 8, 4), stage_layers=(2, 2, 1), branch_layers=(2, 2))
-
-    def __init__(self, module=nets.BRNet, **kwargs):
-        super().__init__(module, **kwargs)
-
-
-class BNetRegressor(MatNetRegressor):
-    """BNet (Gupta et al., SDM 2022): BRNet without its residual shortcuts.
-
-    3,670,849 parameters at ``width=1.0``; paper recipe as
-    :class:`BRNetRegressor`'s. See :class:`skmatnet.nets.BNet`.
-    """
-
-    _test_module_params: ClassVar[dict] = dict(
-        stage_widths=(16, 8, 4), stage_layers=(2, 2, 1), branch_layers=(2, 2))
-
-    def __init__(self, module=nets.BNet, **kwargs):
-        super().__init__(module, **kwargs)
-
-
-class FCMnRRegressor(MatNetRegressor):
-    """FCMnR (Tatis et al., IEEE Big Data 2021): fully connected merge-and-run network.
-
-    See :class:`skmatnet.nets.FCMnR` for the block structure and
-    ``module__stream_width``. Paper recipe: Adam 1e-4, batch 32, patience 200.
-    """
-
-    _paper_patience: ClassVar[int] = 200
-    _test_module_params: ClassVar[dict] = dict(
-        n_blocks=2, stream_width=8, stem_widths=(16, 16), entry_widths=(8, 4),
-        block_widths=(16, 16), head_widths=(8, 4),
-    )
-
-    def __init__(self, module=nets.FCMnR, **kwargs):
-        super().__init__(module, **kwargs)
-
-
-class FCUNetRegressor(MatNetRegressor):
-    """FCUNet (Tatis et al., IEEE Big Data 2021): fully connected U-Net with concatenating skips.
-
-    See :class:`skmatnet.nets.FCUNet`. Paper recipe: Adam 1e-4, batch 32,
-    patience 200.
-    """
-
-    _paper_patience: ClassVar[int] = 200
-    _test_module_params: ClassVar[dict] = dict(
-        encoder_widths=((16, 16), (8,), (4,)), decoder_widths=((8,), (8, 4)))
-
-    def __init__(self, module=nets.FCUNet, **kwargs):
-        super().__init__(module, **kwargs)
-
-
 MatNetRegressor.__doc__ = with_shared_sections(MatNetRegressor.__doc__)
+# ElemNetRegressor, IRNetRegressor, ...: one per network of the registry.
+define_estimators("regressor", MatNetRegressor, nets.NETWORKS, globals())

@@ -330,3 +330,16 @@ def test_small_brnet_beats_dummy_and_linear_on_jarvis(jarvis):
           {k: round(float(v), 4) for k, v in mae.items()}, "epochs", net.n_epochs_)
     assert mae["brnet"] < 0.5 * mae["linear"], mae
     assert mae["brnet"] < 0.3 * mae["dummy"], mae
+
+
+def test_a_kind_must_implement_check_y():
+    # _check_y is abstract: a kind of estimator that forgets it cannot be built
+    from skorch import NeuralNet
+
+    from skmatnet._base import MatNetBase
+
+    class NoTargets(MatNetBase, NeuralNet):
+        pass
+
+    with pytest.raises(TypeError, match="_check_y"):
+        NoTargets(BRNetRegressor().module, criterion=torch.nn.L1Loss)

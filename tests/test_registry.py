@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -63,3 +64,78 @@ def test_registry_and_benchmark_configuration_import_without_torch():
     code = ("import sys, skmatnet._registry, skmatnet.benchmark.models; "
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+#: A network defined outside skmatnet, made an estimator by a registry entry alone.
+FAKE_NETWORK = '''
+from torch import nn
+
+
+class TinyNet(nn.Module):
+    def __init__(self, n_features=86, n_outputs=1, *, hidden=8, width_multiplier=1.0):
+        super().__init__()
+        self.hidden = nn.Linear(n_features, max(1, int(hidden * width_multiplier)))
+        self.output = nn.Linear(self.hidden.out_features, n_outputs)
+
+    def forward(self, x):
+        return self.output(self.hidden(x).relu())
+'''
+
+FAKE_SCRIPT = '''
+import pickle, sys
+import numpy as np
+from sklearn.base import clone
+from skmatnet import _registry
+
+spec = _registry.NetworkSpec(
+    "tinynet", "tinynet:TinyNet", regressor="TinyNetRegressor", classifier="TinyNetClassifier",
+    n_parameters=None, paper="A. Test, 2024", summary="two layers", paper_patience=7,
+    recipe_overrides={"paper": {"batch_size": 16}}, tiny_params={"hidden": 4})
+_registry.NETWORK_SPECS = (*_registry.NETWORK_SPECS, spec)
+
+import skmatnet
+from skmatnet import classifiers, estimators, nets
+from skmatnet.featurizer import ElementFractionTransformer
+
+frame = skmatnet.load_dataset("jarvis_formation_energy").iloc[:120]
+X = ElementFractionTransformer().fit_transform(frame["formula"])
+y = frame["target"].to_numpy()
+assert nets.get_network("tinynet").__name__ == "TinyNet"
+for cls, target in ((estimators.TinyNetRegressor, y),
+                    (classifiers.TinyNetClassifier, np.where(y < -1, "low", "high"))):
+    assert "A. Test, 2024" in cls.__doc__ and cls().get_params()["module"].__name__ == "TinyNet"
+    assert cls._get_test_params()["module__hidden"] == 4
+    paper = cls.from_recipe("paper")
+    assert paper.patience == 7 and paper.batch_size == 16 and paper.lr == 1e-4
+    model = cls(**{**cls._get_test_params(), "max_epochs": 3}).fit(X, target)
+    assert model.module_.hidden.out_features == 4
+    predicted = model.predict(X[:5])
+    assert predicted.shape == (5,)
+    again = pickle.loads(pickle.dumps(model))
+    assert type(again) is cls and np.array_equal(again.predict(X[:5]), predicted)
+    assert type(clone(model)) is cls
+print("ok")
+'''
+
+
+def test_a_network_needs_only_its_registry_entry(tmp_path, data_dir):
+    # In a fresh interpreter: the entry is added before skmatnet builds its estimators.
+    (tmp_path / "tinynet.py").write_text(FAKE_NETWORK)
+    env = {**os.environ, "SKMATNET_DATA": str(data_dir),
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    done = subprocess.run([sys.executable, "-c", FAKE_SCRIPT], env=env, capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().endswith("ok")
+
+
+@pytest.mark.parametrize("spec", NETWORK_SPECS, ids=lambda s: s.name)
+def test_estimator_classes_are_made_from_the_entry(spec):
+    from skmatnet._registry import ESTIMATOR_MODULES
+
+    for kind, name in spec.estimators().items():
+        cls = getattr(skmatnet, name)
+        assert (cls.__module__, cls.__qualname__) == (f"skmatnet.{ESTIMATOR_MODULES[kind]}", name)
+        assert cls._test_module_params == dict(spec.tiny_params)
+        assert cls.from_recipe("paper").patience == spec.paper_patience
+        assert spec.paper in cls.__doc__ and "Examples\n" in cls.__doc__

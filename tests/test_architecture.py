@@ -148,14 +148,6 @@ def test_no_class_outgrows_one_concern(path):
     assert not long, f"{module_name(path)}: {long}"
 
 
-#: Import circles that other work removes; each must still exist (the test says when one
-#: is gone), so this list only shrinks. Empty it once those branches are merged.
-KNOWN_CIRCLES_TO_REMOVE = {
-    frozenset({"skmatnet.cli", "skmatnet._cli_models", "skmatnet._cli_screen"}),
-    frozenset({"skmatnet.benchmark.runner", "skmatnet.benchmark._dask_runner"}),
-}
-
-
 def import_graph() -> dict[str, set[str]]:
     """Module -> the skmatnet modules it imports (at top level or inside functions)."""
     graph = {module_name(path): imported_modules(path) for path in MODULES}
@@ -197,11 +189,8 @@ def import_circles(graph: dict[str, set[str]]) -> set[frozenset]:
 
 
 def test_no_import_circles():
-    circles = import_circles(import_graph())
-    new = [sorted(c) for c in circles - KNOWN_CIRCLES_TO_REMOVE]
-    assert not new, f"modules that import each other (lazy imports count): {new}"
-    gone = [sorted(c) for c in KNOWN_CIRCLES_TO_REMOVE - circles]
-    assert not gone, f"no longer a circle: remove {gone} from KNOWN_CIRCLES_TO_REMOVE"
+    circles = [sorted(c) for c in import_circles(import_graph())]
+    assert not circles, f"modules that import each other (lazy imports count): {circles}"
 
 
 def test_the_circle_check_finds_a_circle():

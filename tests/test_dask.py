@@ -338,12 +338,14 @@ def test_a_trial_in_a_worker_thread_fails_cleanly():
 
 def test_command_line_on_a_local_cluster_and_ctrl_c(client, tmp_path):
     # One real `--dask local:2` run, interrupted once the trad. ML model is saved: Ctrl-C
-    # cancels the network's tasks and keeps what finished, as a serial run does. The network's
-    # schedule is far too long to end first (100,000 epochs of the tiny net once did, in
-    # about the time the trad. ML grid took on a loaded machine).
+    # cancels the network's tasks and keeps what finished, as a serial run does. The network
+    # must not end first, whatever the load: its schedule is days long and its early stopping
+    # is off (the protocol's patience of 100 stopped the tiny net after 9 s, about the time the
+    # trad. ML grid took on a loaded machine).
     process = subprocess.Popen(
         [sys.executable, "-m", "skmatnet", "benchmark", DATASET, "--models", "tradml,brnet",
          "--dask", "local:2", "--max-rows", "300", "--tiny", "--max-epochs", "10000000",
+         "--patience", "10000000",
          "--tradml-grid", "quick", "--device", "cpu", "--no-plots", "--quiet", "--output",
          str(tmp_path)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

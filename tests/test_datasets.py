@@ -17,13 +17,15 @@ import pandas as pd
 import pytest
 from shared_data import SHARED, needs_data
 
-from skmatnet import FormulaError, datasets, element_fractions
+from skmatnet import FormulaError, element_fractions
 from skmatnet.datasets import (
     ChecksumError,
     DataFile,
     DataNotFoundError,
     DatasetInfo,
     DownloadError,
+    _catalog,
+    _files,
     dataset_paths,
     describe_dataset,
     get_cache_dir,
@@ -56,8 +58,8 @@ def isolated(monkeypatch, tmp_path):
     """Fresh cache, no SKMATNET_DATA, no network, no remembered verifications."""
     monkeypatch.setenv("SKMATNET_CACHE", str(tmp_path / "cache-root"))
     monkeypatch.delenv("SKMATNET_DATA", raising=False)
-    monkeypatch.setattr(datasets, "_urlopen", _no_network)
-    monkeypatch.setattr(datasets, "_VERIFIED", {})
+    monkeypatch.setattr(_files, "_urlopen", _no_network)
+    monkeypatch.setattr(_files, "_VERIFIED", {})
 
 
 class FakeServer:
@@ -75,7 +77,7 @@ class FakeServer:
 def _serve_shared(monkeypatch, name: str) -> FakeServer:
     info = describe_dataset(name)
     server = FakeServer({f.url: (SHARED / f.path).read_bytes() for f in info.files})
-    monkeypatch.setattr(datasets, "_urlopen", server)
+    monkeypatch.setattr(_files, "_urlopen", server)
     return server
 
 
@@ -110,7 +112,7 @@ def _register_toy(monkeypatch, root: Path, files: dict[str, tuple[str, str | Non
         citation="none",
         n_compositions=0,
     )
-    monkeypatch.setitem(datasets._REGISTRY, "toy", info)
+    monkeypatch.setitem(_catalog._REGISTRY, "toy", info)
     return info
 
 
@@ -331,7 +333,7 @@ def test_resolution_order(monkeypatch, tmp_path):
     assert dataset_paths("toy")["toy/a.csv"] == cached
     cached.unlink()
     server = FakeServer({info.files[0].url: text.encode()})
-    monkeypatch.setattr(datasets, "_urlopen", server)
+    monkeypatch.setattr(_files, "_urlopen", server)
     assert dataset_paths("toy")["toy/a.csv"] == cached
     assert server.calls == [info.files[0].url]
     assert cached.read_text() == text
@@ -402,8 +404,8 @@ def test_verification_is_remembered(tmp_path, monkeypatch):
     home = tmp_path / "home"
     shutil.copytree(SHARED / "jarvis", home / "jarvis")
     hashed = []
-    real_sha256 = datasets._sha256
-    monkeypatch.setattr(datasets, "_sha256", lambda path: hashed.append(path) or real_sha256(path))
+    real_sha256 = _files._sha256
+    monkeypatch.setattr(_files, "_sha256", lambda path: hashed.append(path) or real_sha256(path))
     load_dataset("jarvis_formation_energy", data_home=home)
     assert len(hashed) == 2
     load_dataset("jarvis_formation_energy", data_home=home, dedupe=None)
@@ -435,7 +437,7 @@ def test_download_into_cache(monkeypatch):
     for file in describe_dataset("jarvis_formation_energy").files:
         assert (cache / file.path).read_bytes() == (SHARED / file.path).read_bytes()
     # Served from the cache afterwards, also in a fresh process (verification forgotten).
-    monkeypatch.setattr(datasets, "_VERIFIED", {})
+    monkeypatch.setattr(_files, "_VERIFIED", {})
     assert len(load_dataset("jarvis_formation_energy", download=False)) == 26_741
     assert len(server.calls) == 2
 
@@ -479,7 +481,7 @@ def test_interrupted_download_leaves_nothing(monkeypatch, tmp_path):
         {"toy/a.csv": ("formula,target\n" + "NaCl,1.0\n" * 500, None)},
     )
     payload = (tmp_path / "src" / "toy" / "a.csv").read_bytes()
-    monkeypatch.setattr(datasets, "_urlopen", lambda url, timeout: _BrokenResponse(payload))
+    monkeypatch.setattr(_files, "_urlopen", lambda url, timeout: _BrokenResponse(payload))
     with pytest.raises(DownloadError, match="Connection reset") as err:
         load_dataset("toy")
     assert info.files[0].url in str(err.value)
@@ -491,7 +493,7 @@ def test_download_with_wrong_checksum_is_discarded(monkeypatch, tmp_path):
         monkeypatch, tmp_path / "src", {"toy/a.csv": ("formula,target\nNaCl,1\n", None)}
     )
     server = FakeServer({info.files[0].url: b"formula,target\nNaCl,2\n"})
-    monkeypatch.setattr(datasets, "_urlopen", server)
+    monkeypatch.setattr(_files, "_urlopen", server)
     with pytest.raises(ChecksumError, match="discarded"):
         load_dataset("toy")
     assert _cache_files() == []
@@ -509,7 +511,7 @@ def test_offline_error_message(monkeypatch, failure):
     def offline(url, timeout):
         raise failure
 
-    monkeypatch.setattr(datasets, "_urlopen", offline)
+    monkeypatch.setattr(_files, "_urlopen", offline)
     with pytest.raises(DownloadError) as err:
         load_dataset("oqmd_formation_enthalpy")
     message = str(err.value)

@@ -55,6 +55,8 @@ LAYERS = {
     "skmatnet.benchmark.tables": "applications",
     "skmatnet.benchmark.charts": "applications",
     "skmatnet.benchmark.environment": "applications",
+    "skmatnet.benchmark._trials": "applications",
+    "skmatnet.benchmark._proposals": "applications",
     "skmatnet.screening": "applications",
     "skmatnet.screening.space": "applications",
     "skmatnet.screening.predict": "applications",

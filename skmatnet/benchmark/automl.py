@@ -34,9 +34,6 @@ hyperopt-sklearn 1.1.1 pins an old stack; install it without its pins::
 
 from __future__ import annotations
 
-import copy
-import multiprocessing
-import signal
 import time
 import warnings
 from collections.abc import Callable
@@ -49,6 +46,13 @@ from sklearn.base import clone
 from sklearn.metrics import mean_absolute_error
 from sklearn.pipeline import Pipeline
 
+# The trial machinery and the ask-and-tell proposals live in their own modules; the
+# names that only the Dask runner and the tests use are re-exported here ("as").
+from ._proposals import TrialProposals as TrialProposals
+from ._proposals import _never_called as _never_called
+from ._trials import _PRELOAD as _PRELOAD
+from ._trials import _classifier_cost, _context, _quiet, _run_trial
+from ._trials import _trial_main as _trial_main
 from .errors import BenchmarkError
 from .tasks import RegressionTask, SearchScores, Task
 
@@ -62,9 +66,6 @@ INSTALL_HINT = (
 
 #: The search spaces: hpsklearn any_regressor x any_preprocessing, or all regressors.
 AUTOML_SPACES = ("any", "all")
-# Modules the forkserver imports once, so that each trial starts in milliseconds.
-_PRELOAD = ["skmatnet.benchmark.automl", "hpsklearn", "hyperopt", "sklearn.ensemble",
-            "sklearn.svm", "sklearn.neighbors", "sklearn.linear_model"]
 
 
 def check_hpsklearn() -> str:
@@ -135,106 +136,10 @@ class AutoMLSearchResult(SearchScores):
         return len(self.trials) - self.n_ok
 
 
-def _quiet(*args: Any) -> None:
-    """hpsklearn's ``info`` callback, silenced (and picklable for the trial processes)."""
-
-
-def _trial_main(conn, fn, argd, best_loss) -> None:
-    """Run one hpsklearn trial in a child process and send its result back."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    # hpsklearn 1.1.1 passes arguments that scikit-learn deprecates: keep the log readable.
-    warnings.simplefilter("ignore")
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
-    except Exception:  # pragma: no cover - threadpoolctl ships with scikit-learn
-        pass
-    try:
-        fn(argd, _conn=conn, best_loss=best_loss)
-    except BaseException as exc:
-        import hyperopt
-
-        try:
-            conn.send(("return", {"status": hyperopt.STATUS_FAIL,
-                                  "failure": f"{type(exc).__name__}: {exc}"[:300]}))
-        except Exception:
-            pass
-    finally:
-        conn.close()
-
-
-def _classifier_cost(argd, *, X_train, y_train, X_val, y_val, task, n_jobs, _conn,
-                     best_loss=None) -> None:
-    """One classification trial: fit preprocessing and classifier, send 1 - validation ROC-AUC.
-
-    Speaks the protocol of hpsklearn's ``_cost_fn`` (a ``("return", result)``
-    message on ``_conn``), so that :func:`hyperopt_search` runs it the same way.
-    """
-    import hyperopt
-
-    learner, preprocs = argd["classifier"], list(argd.get("preprocessing") or ())
-    if hasattr(learner, "n_jobs"):
-        learner.n_jobs = n_jobs
-    untrained = copy.deepcopy(learner)
-    start = time.monotonic()
-    Xfit, Xval = X_train, X_val
-    for step in preprocs:
-        step.fit(Xfit)
-        Xfit, Xval = step.transform(Xfit), step.transform(Xval)
-    learner.fit(Xfit, y_train)
-    loss = task.loss(learner, Xval, y_val)
-    _conn.send(("return", {"status": hyperopt.STATUS_OK, "loss": float(loss),
-                           "learner": untrained, "preprocs": tuple(argd.get("preprocessing")
-                                                                   or ()),
-                           "duration": time.monotonic() - start}))
-
-
 def _describe(learner: Any, preprocs: Any) -> tuple[str, str]:
     steps = [type(p).__name__ for p in (preprocs or ())]
     return type(learner).__name__, "+".join(steps) or "none"
 
-
-def _context(start_method: str):
-    if start_method not in multiprocessing.get_all_start_methods():
-        start_method = "spawn"
-    ctx = multiprocessing.get_context(start_method)
-    if start_method == "forkserver":
-        ctx.set_forkserver_preload(_PRELOAD)
-    return ctx
-
-
-
-def _run_trial(ctx, fn, argd, best_loss: float, limit: float) -> tuple[str, Any]:
-    """Run one trial in a fresh process of ``ctx``; ``(rtype, rval)`` as hpsklearn sends them.
-
-    A trial that outlives ``limit`` seconds is terminated, one whose process dies is
-    failed: either way the search goes on.
-    """
-    import hyperopt
-
-    reader, writer = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_trial_main, args=(writer, fn, argd, best_loss))
-    try:
-        process.start()
-        writer.close()
-        if reader.poll(None if limit == float("inf") else limit):
-            try:
-                return reader.recv()
-            except (EOFError, OSError):
-                process.join(5)
-                return "return", {"status": hyperopt.STATUS_FAIL,
-                                  "failure": f"trial process died (exit code {process.exitcode})"}
-        return "return", {"status": hyperopt.STATUS_FAIL,
-                          "failure": f"TimeOut after {limit:.0f} s"}
-    finally:
-        if process.is_alive():
-            process.terminate()
-            process.join(5)
-            if process.is_alive():  # pragma: no cover - ignores SIGTERM
-                process.kill()
-                process.join()
-        reader.close()
 
 
 class _TrialSearch:
@@ -401,73 +306,6 @@ class _TrialSearch:
             estimator=estimator, trials=records, seconds=seconds, stopped=stopped,
             task=self.task,
         )
-
-
-class TrialProposals:
-    """Ask-and-tell over hyperopt: TPE proposes trials while earlier ones are still running.
-
-    hyperopt's own pieces, as its asynchronous ``FMinIter`` uses them: the space as a
-    :class:`hyperopt.Domain`, new trial documents from ``algo(new_ids, domain, trials,
-    seed)`` inserted into the search's ``Trials``, and each document marked
-    ``JOB_STATE_DONE`` with its result when the trial ends. Trials still running are in
-    ``Trials`` too, so TPE's first ``n_startup_jobs`` proposals count them, and later
-    proposals model only the finished ones. One trial in flight at a time draws the
-    seeds and sees the results exactly as the serial loop's ``fmin`` calls do.
-
-    Parameters
-    ----------
-    search : _TrialSearch
-    """
-
-    def __init__(self, search: _TrialSearch):
-        import hyperopt
-
-        self.search = search
-        estimator = search.estimator
-        self.trials = estimator.trials
-        # fn is never called here: the trials are evaluated by whoever asked for them
-        self.domain = hyperopt.Domain(_never_called, estimator.space)
-        self.n_asked = 0
-        self._docs: dict[int, dict] = {}
-
-    def ask(self) -> tuple[int, dict]:
-        """Propose the next trial: its number (1, 2, ...) and the configuration to evaluate."""
-        from hyperopt import base, pyll
-        from hyperopt.utils import coarse_utcnow
-
-        estimator, trials = self.search.estimator, self.trials
-        new_ids = trials.new_trial_ids(1)
-        trials.refresh()
-        docs = estimator.algo(new_ids, self.domain, trials,
-                              estimator.rstate.integers(2**31 - 1))
-        if not docs:  # pragma: no cover - TPE always proposes; a finite algo may not
-            raise BenchmarkError("hyperopt proposed no further trial")
-        trials.insert_trial_docs(docs)
-        trials.refresh()
-        doc = next(d for d in trials._dynamic_trials if d["tid"] == new_ids[0])
-        doc["state"] = base.JOB_STATE_RUNNING
-        doc["book_time"] = doc["refresh_time"] = coarse_utcnow()
-        memo = self.domain.memo_from_config(base.spec_from_misc(doc["misc"]))
-        argd = pyll.rec_eval(self.domain.expr, memo=memo)
-        self.n_asked += 1
-        self._docs[self.n_asked] = doc
-        return self.n_asked, argd
-
-    def tell(self, number: int, argd: dict, rtype: str, rval: Any, seconds: float) -> None:
-        """Record trial ``number``'s outcome and give hyperopt its result."""
-        from hyperopt import base
-        from hyperopt.utils import coarse_utcnow
-
-        result = self.search.record(number, argd, rtype, rval, seconds)
-        doc = self._docs.pop(number)
-        doc["state"] = base.JOB_STATE_DONE
-        doc["result"] = result
-        doc["refresh_time"] = coarse_utcnow()
-        self.trials.refresh()
-
-
-def _never_called(argd):  # pragma: no cover - the Domain of TrialProposals needs a function
-    raise RuntimeError("TrialProposals evaluates its trials outside hyperopt")
 
 
 def hyperopt_search(

@@ -134,7 +134,7 @@ def test_fast_path_agrees_with_reference_parser():
 
 
 def test_repeated_formulas_parsed_once(monkeypatch):
-    import skmatnet.featurizer as featurizer
+    import skmatnet.featurizer._transform as featurizer
 
     seen = []
     original = featurizer._fast_fractions

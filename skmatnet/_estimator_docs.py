@@ -46,8 +46,7 @@ validation_fraction : float or None, default=0.1
     monitor the validation loss for early stopping and the LR schedule.
     ``None`` trains on all rows for ``max_epochs``. A fixed validation set
     can instead be passed to :meth:`fit` as ``X_val``, ``y_val``.
-lr_schedule : {"cosine", "onecycle", "constant", "plateau"}, dict or None, \\
-default="cosine"
+lr_schedule : {"cosine", "onecycle", "constant", "plateau"}, dict or None, default="cosine"
     ``"cosine"``: a linear warm-up, then a cosine decay to zero, stepped
     every batch over ``max_epochs`` or ``max_time`` (whichever ends first).
     ``"onecycle"``: torch's ``OneCycleLR`` shape (rise from lr/25 over the

@@ -92,7 +92,23 @@ class FastPathMixin(ABC):
         """Hook: whether a fit is running (batches then draw randomness as skorch's do)."""
 
     def get_iterator(self, dataset, training=False):
-        """Batches by slicing whole tensors; skorch's DataLoader for anything else."""
+        """Batches by slicing whole tensors; skorch's DataLoader for anything else.
+
+        Parameters
+        ----------
+        dataset : torch Dataset
+            The rows to iterate over. A skorch ``Dataset`` of NumPy arrays, or a
+            ``Subset`` of one, is sliced as device tensors (:class:`TensorBatches`)
+            where ``fast_path`` is on and the iterator is torch's ``DataLoader``;
+            anything else goes through skorch's own iterator.
+        training : bool, default=False
+            Whether the batches are for training: then the ``iterator_train__*``
+            settings apply (and ``shuffle``), else the ``iterator_valid__*`` ones.
+
+        Returns
+        -------
+        TensorBatches or torch.utils.data.DataLoader
+        """
         params = self.get_params_for("iterator_train" if training else "iterator_valid")
         custom = (self.iterator_train if training else self.iterator_valid) is not DataLoader
         custom = custom or not self.fast_path
@@ -128,6 +144,20 @@ class FastPathMixin(ABC):
         synchronisation per batch. Here the batch losses are summed on the
         device and the epoch's mean is recorded as one entry, which skorch's
         loss scoring averages exactly as it would the per-batch entries.
+
+        Parameters
+        ----------
+        iterator : iterable of batches or None
+            The batches of the epoch (:meth:`get_iterator`); skorch's own epoch runs
+            where it is ``None`` or ``fast_path`` is off.
+        training : bool
+            Whether this is the training pass (passed on to the batch callbacks).
+        prefix : str
+            The history key's prefix: ``"train"`` or ``"valid"``.
+        step_fn : callable
+            skorch's ``train_step`` or ``validation_step``, called on each batch.
+        **fit_params : dict
+            Passed on to ``step_fn``.
         """
         if not self.fast_path or iterator is None:
             return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)

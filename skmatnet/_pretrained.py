@@ -111,6 +111,18 @@ class PretrainedMixin(ABC):
 
         What :class:`~skmatnet.callbacks.DivergenceGuard` measures an explosion
         against in a fine-tuning fit; ``None`` without ``init_from``.
+
+        Parameters
+        ----------
+        X : array-like or tensor
+            The training inputs, as the network's ``forward`` takes them (what skorch
+            passes to the callbacks' ``on_train_begin``).
+        y : array-like or tensor
+            Their targets, as the loss takes them.
+
+        Returns
+        -------
+        float or None
         """
         if self.init_from is None:
             return None

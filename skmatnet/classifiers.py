@@ -195,6 +195,11 @@ class MatNetClassifier(MatNetBase, NeuralNetClassifier):
     def decision_function(self, X):
         """The network's class scores (logits) for ``X``.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The rows, featurized as in :meth:`fit`.
+
         Returns
         -------
         ndarray of shape (n_samples,) for two classes (the score of
@@ -206,6 +211,11 @@ class MatNetClassifier(MatNetBase, NeuralNetClassifier):
     def predict_proba(self, X):
         """Class probabilities for ``X``: the softmax of the network's outputs.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The rows, featurized as in :meth:`fit`.
+
         Returns
         -------
         ndarray of shape (n_samples, n_classes), float64
@@ -214,12 +224,34 @@ class MatNetClassifier(MatNetBase, NeuralNetClassifier):
         return softmax(self._network_output(X), axis=1)
 
     def predict_log_proba(self, X):
-        """Logarithms of :meth:`predict_proba`, computed stably."""
+        """Logarithms of :meth:`predict_proba`, computed stably.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The rows, featurized as in :meth:`fit`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes), float64
+            Columns follow ``classes_``.
+        """
         scores = self._network_output(X)
         return scores - np.logaddexp.reduce(scores, axis=1, keepdims=True)
 
     def predict(self, X):
-        """The most probable class of each row of ``X``, as a label of ``classes_``."""
+        """The most probable class of each row of ``X``, as a label of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The rows, featurized as in :meth:`fit`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels of ``classes_``.
+        """
         scores = self._network_output(X)  # first: an unfitted model raises NotFittedError
         return self.classes_[np.argmax(scores, axis=1)]
 

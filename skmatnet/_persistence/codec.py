@@ -52,6 +52,13 @@ _CLASS_NAMES = {cls: name for name, cls in _PARAM_CLASSES.items()}
 class ModelFileError(ValueError):
     """A model file cannot be loaded: corrupt, truncated, tampered with or not one.
 
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    problem : str
+        What is wrong with it, shown in the message after the file's name.
+
     Attributes
     ----------
     path : str

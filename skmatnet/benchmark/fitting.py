@@ -21,7 +21,25 @@ __all__ = ["fit_model", "make_outcome", "measure_fit"]
 
 
 def measure_fit(task: Task, model: Any, X_val: Any, y_val: Any, X_test: Any) -> dict:
-    """A fitted model's validation score, test outputs, prediction time and parameter count."""
+    """A fitted model's validation score, test outputs, prediction time and parameter count.
+
+    Parameters
+    ----------
+    task : Task
+        The target's kind: how outputs are computed and the validation rows scored.
+    model : object
+        A fitted model.
+    X_val, y_val : array-like
+        The validation rows and their targets, for the validation score.
+    X_test : array-like
+        The test rows, whose outputs are returned (and their prediction timed).
+
+    Returns
+    -------
+    dict
+        ``val_score``, ``predictions`` (the test outputs), ``predict_seconds`` and
+        ``n_parameters`` (:func:`~skmatnet.benchmark.models.count_model_parameters`).
+    """
     val_score = task.val_score(y_val, task.outputs(model, X_val))
     t0 = time.monotonic()
     outputs = task.outputs(model, X_test)
@@ -32,7 +50,34 @@ def measure_fit(task: Task, model: Any, X_val: Any, y_val: Any, X_test: Any) -> 
 
 def make_outcome(runner: Any, models: list, infos: list, measures: list, details: dict,
                  train_seconds: float, search_seconds: float) -> tuple[FitOutcome, dict]:
-    """The :class:`FitOutcome` and details of one model from its fits' :func:`measure_fit`."""
+    """The :class:`FitOutcome` and details of one model from its fits' :func:`measure_fit`.
+
+    Parameters
+    ----------
+    runner : ModelRunner
+        The model's runner (its ``name`` and ``task``).
+    models : list
+        The fitted models, one per fit of the split.
+    infos : list of dict
+        Per fitted model, what its fit reported (epochs, best epoch, ...).
+    measures : list of dict
+        Per fitted model, what :func:`measure_fit` returned.
+    details : dict
+        What preparing the model reported (the search's results); ``best_summary``
+        becomes the outcome's summary.
+    train_seconds : float
+        Seconds of preparing and fitting every model, recorded as
+        ``search_and_train_seconds``.
+    search_seconds : float
+        Seconds of preparing the model (its search), recorded as ``prepare_seconds``.
+
+    Returns
+    -------
+    outcome : FitOutcome
+    details : dict
+        ``details`` with the timings, the fits' ``infos`` and the validation score of
+        each fit added.
+    """
     task = runner.task
     val_scores = [m["val_score"] for m in measures]
     outcome = FitOutcome(
@@ -54,6 +99,25 @@ def fit_model(runner: Any, data: BenchmarkData, split: Split, *, verbose: bool,
 
     ``check`` is called after each step: it raises ``KeyboardInterrupt`` after Ctrl-C,
     which skorch ends a fit on quietly.
+
+    Parameters
+    ----------
+    runner : ModelRunner
+        Prepares and fits the model (:func:`~skmatnet.benchmark.models.get_runner`).
+    data : BenchmarkData
+        The rows and their features.
+    split : Split
+        The protocol's split: the fits' training and validation rows, and the test rows.
+    verbose : bool
+        Print progress lines, tagged with the model name, on stderr.
+    check : callable
+        Called without arguments after preparing and after each fit; raises to stop.
+
+    Returns
+    -------
+    outcome : FitOutcome
+    details : dict
+        What :func:`make_outcome` returns.
     """
     name = runner.name
 

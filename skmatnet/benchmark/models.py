@@ -111,7 +111,45 @@ def parse_models(models: Any) -> list[str]:
 
 @dataclass(frozen=True)
 class ModelSettings:
-    """The settings that decide how the models are trained (see :func:`run_benchmark`)."""
+    """The settings that decide how the models are trained (see :func:`run_benchmark`).
+
+    :meth:`BenchmarkConfig.create <skmatnet.benchmark.BenchmarkConfig.create>` builds it
+    from :func:`run_benchmark`'s keyword arguments, with the ``quick`` or full defaults
+    applied and the values checked.
+
+    Attributes
+    ----------
+    seed : int, default=1234567
+        Seed of the networks (``random_state``), the searches and the trad. ML models.
+    device : str, default="auto"
+        Device of the networks: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``.
+    recipe : {"recommended", "paper"}, default="recommended"
+        The networks' training recipe (``MatNetRegressor.from_recipe``).
+    max_epochs : int or None, default=None
+        Overrides the recipe's ``max_epochs`` of the networks (None: the recipe's).
+    max_time : float or None, default=None
+        Wall-clock seconds per network training (per fold for ``tatis``); None: no limit.
+    patience : int or None, default=None
+        Overrides the recipe's early-stopping ``patience`` (None: the recipe's).
+    batch_size : int or None, default=None
+        Overrides the recipe's ``batch_size`` (None: the recipe's).
+    lr : float or None, default=None
+        Overrides the recipe's learning rate (None: the recipe's).
+    tiny : bool, default=False
+        Tiny networks (each estimator's test settings), for tests.
+    automl_evals : int, default=100
+        AutoML budget: the number of trials.
+    automl_time : float or None, default=None
+        AutoML budget: seconds for the whole search (None: no limit).
+    automl_trial_timeout : float or None, default=300.0
+        AutoML budget: seconds per trial (None: no limit).
+    automl_space : {"any", "all"}, default="any"
+        hpsklearn's ``any_regressor`` x ``any_preprocessing``, or every regressor.
+    tradml_grid : {"quick", "default", "full"}, default="default"
+        The trad. ML grid (see :func:`skmatnet.benchmark.tradml.tradml_param_grid`).
+    n_jobs : int, default=1
+        Processes/threads of the forests, kNN, gradient boosting and AutoML models.
+    """
 
     seed: int = 1234567
     device: str = "auto"
@@ -130,6 +168,12 @@ class ModelSettings:
     n_jobs: int = 1
 
     def as_dict(self) -> dict:
+        """The settings as a plain ``dict``: field name -> value.
+
+        Returns
+        -------
+        dict
+        """
         return asdict(self)
 
 
@@ -390,7 +434,26 @@ class NetworkRunner(ModelRunner):
 
 
 def get_runner(name: str, settings: ModelSettings, task: Task | None = None) -> ModelRunner:
-    """The runner for a model name (see :data:`MODEL_NAMES`) and task (default regression)."""
+    """The runner for a model name (see :data:`MODEL_NAMES`) and task (default regression).
+
+    Parameters
+    ----------
+    name : str
+        A model name: ``"automl"``, ``"tradml"`` or a network (:data:`NETWORK_ESTIMATORS`).
+    settings : ModelSettings
+        How the model is trained.
+    task : Task or None, default=None
+        The target's kind, which picks regressors or classifiers; None: regression.
+
+    Returns
+    -------
+    ModelRunner
+
+    Raises
+    ------
+    BenchmarkError
+        For an unknown model name.
+    """
     if name == "automl":
         return AutoMLRunner(name, settings, task)
     if name == "tradml":

@@ -38,7 +38,19 @@ _ENSEMBLE_MANIFEST = "ensemble.json"
 
 
 def to_json(payload: Any) -> str:
-    """JSON text of ``payload`` (numpy scalars and paths converted)."""
+    """JSON text of ``payload`` (numpy scalars and paths converted).
+
+    Parameters
+    ----------
+    payload : object
+        What to write: dicts, lists, numbers, strings. NumPy scalars and arrays become
+        numbers and lists, paths strings, other objects their ``repr``.
+
+    Returns
+    -------
+    str
+        Indented JSON (NaN and infinities as ``NaN``, ``Infinity``), ending in a newline.
+    """
 
     def default(value: Any) -> Any:
         if isinstance(value, np.integer):

@@ -150,6 +150,13 @@ class Benchmark:
         self.protocol = get_protocol(config.protocol)
 
     def say(self, message: str) -> None:
+        """Print a progress line on stderr where the config is ``verbose``.
+
+        Parameters
+        ----------
+        message : str
+            The line.
+        """
         if self.config.verbose:
             print(message, file=sys.stderr, flush=True)
 
@@ -255,7 +262,17 @@ class Benchmark:
 
 
 def run(config: BenchmarkConfig) -> BenchmarkResult:
-    """Run the benchmark ``config`` describes (see :func:`run_benchmark`)."""
+    """Run the benchmark ``config`` describes (see :func:`run_benchmark`).
+
+    Parameters
+    ----------
+    config : BenchmarkConfig
+        The run's settings (:meth:`BenchmarkConfig.create`).
+
+    Returns
+    -------
+    BenchmarkResult
+    """
     return Benchmark(config).run()
 
 

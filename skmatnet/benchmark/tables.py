@@ -49,6 +49,20 @@ def baseline_verdict(table: pd.DataFrame, baselines: Sequence[str] = ("automl", 
     The metric is the task's (test MAE, lower is better; test ROC-AUC, higher
     is better). Empty when the table lacks a baseline or a network. With
     several rows per model (the tatis protocol) each model's best row counts.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The results table: a ``model`` column and the task's headline column.
+    baselines : sequence of str, default=("automl", "tradml")
+        The models that are baselines; every other model counts as a network.
+    task : Task or None, default=None
+        The target's kind, which picks the headline metric; None: a classification task
+        where the table has ``test_roc_auc`` but no ``test_mae``, else regression.
+
+    Returns
+    -------
+    str
     """
     task = _task(table, task)
     grouped = table.groupby("model", sort=False)[task.headline]
@@ -72,7 +86,20 @@ def baseline_verdict(table: pd.DataFrame, baselines: Sequence[str] = ("automl", 
 
 
 def format_text_table(table: pd.DataFrame, *, task: Task | None = None) -> str:
-    """The results as an aligned plain-text table, for the terminal."""
+    """The results as an aligned plain-text table, for the terminal.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The results table, one row per model (and fold model).
+    task : Task or None, default=None
+        The target's kind, which picks the columns shown; None: a classification task
+        where the table has ``test_roc_auc`` but no ``test_mae``, else regression.
+
+    Returns
+    -------
+    str
+    """
     shown = _task(table, task).shown
     headings = [heading for _, heading, _ in shown]
     rows = [[_cell(record.get(col), fmt) for col, _, fmt in shown]
@@ -96,7 +123,27 @@ def format_markdown(
     notes: Sequence[str] = (),
     task: Task | None = None,
 ) -> str:
-    """The results as a Markdown page: title, summary lines, table, sources, notes."""
+    """The results as a Markdown page: title, summary lines, table, sources, notes.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The results table, one row per model (and fold model); its ``paper_source``
+        column, where present, names the sources of published numbers.
+    title : str
+        The page's heading.
+    summary : sequence of str
+        Lines shown between the heading and the table.
+    notes : sequence of str, default=()
+        Lines shown after the table.
+    task : Task or None, default=None
+        The target's kind, which picks the columns shown; None: a classification task
+        where the table has ``test_roc_auc`` but no ``test_mae``, else regression.
+
+    Returns
+    -------
+    str
+    """
     shown = _task(table, task).shown
     headings = [heading for _, heading, _ in shown]
     lines = [f"# {title}", ""]

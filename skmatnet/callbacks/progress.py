@@ -25,11 +25,11 @@ STOP_REASONS = {
 
 
 class EpochPrinter(Callback):
-    """Print ``[label] epoch i/N train ... valid ... (t s)`` to stderr.
+    """Print the progress of a fit to stderr, one line per epoch shown.
 
-    At most one line every ``interval`` seconds (and always the first epoch),
-    so that a fast fit does not flood the terminal; a ``*`` marks a new best
-    validation loss.
+    Each line reads ``[label] epoch i/N train ... valid ... (t s)``. At most one
+    line every ``interval`` seconds (and always the first epoch), so that a fast
+    fit does not flood the terminal; a ``*`` marks a new best validation loss.
 
     Parameters
     ----------

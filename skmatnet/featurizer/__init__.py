@@ -23,3 +23,9 @@ __all__ = [
     "element_fractions",
     "parse_formula",
 ]
+
+# A pickle (``joblib.dump`` of a fitted pipeline) records where a class lives: the public path,
+# so files written today still load if the private modules behind it are rearranged.
+for _public in (ElementFractionTransformer, FormulaError):
+    _public.__module__ = __name__
+del _public

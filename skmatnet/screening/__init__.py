@@ -75,6 +75,9 @@ class ScreeningResult:
         Rows kept (in ``frame`` or ``path``).
     seconds : float
         Wall-clock time, enumeration to the last write.
+    scheduler : str or None, default=None
+        The ``scheduler`` the chunks ran on as Dask tasks, as text (``str`` of what
+        :func:`screen` was given); ``None`` when they ran in this process.
     """
 
     frame: pd.DataFrame | None

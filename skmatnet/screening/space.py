@@ -188,7 +188,18 @@ class CandidateChunk:
         return out
 
     def formulas(self, rows: Sequence[int] | np.ndarray | None = None) -> list[str]:
-        """Formula strings of ``rows`` (default: all), e.g. ``"Li2MnO3"``."""
+        """Formula strings of ``rows`` (default: all), e.g. ``"Li2MnO3"``.
+
+        Parameters
+        ----------
+        rows : sequence of int, ndarray or None, default=None
+            Positions in this chunk (``0`` to ``len(self) - 1``, not candidate ids);
+            ``None``: every row, in order.
+
+        Returns
+        -------
+        list of str
+        """
         m = len(self.patterns)
         rows = range(len(self)) if rows is None else np.asarray(rows, dtype=np.int64).tolist()
         out = []
@@ -199,7 +210,18 @@ class CandidateChunk:
         return out
 
     def system_names(self, rows: Sequence[int] | np.ndarray | None = None) -> list[str]:
-        """Chemical systems of ``rows``, e.g. ``"Li-Mn-O"``."""
+        """Chemical systems of ``rows``, e.g. ``"Li-Mn-O"``.
+
+        Parameters
+        ----------
+        rows : sequence of int, ndarray or None, default=None
+            Positions in this chunk (``0`` to ``len(self) - 1``, not candidate ids);
+            ``None``: every row, in order.
+
+        Returns
+        -------
+        list of str
+        """
         m = len(self.patterns)
         rows = range(len(self)) if rows is None else np.asarray(rows, dtype=np.int64).tolist()
         return ["-".join(ELEMENTS[e] for e in self.systems[r // m].tolist()) for r in rows]
@@ -318,7 +340,24 @@ class CompositionSpace:
         return f"CompositionSpace({what}, {amounts}: {len(self):,} candidates)"
 
     def blocks(self, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[_Block]:
-        """Picklable chunk descriptions, in enumeration order (see :meth:`chunk`)."""
+        """Picklable chunk descriptions, in enumeration order (see :meth:`chunk`).
+
+        Parameters
+        ----------
+        chunk_size : int, default=65536
+            Candidates per chunk, at most: each chunk holds as many whole systems as fit
+            (at least one, even where one system has more candidates). Must be positive.
+
+        Yields
+        ------
+        _Block
+            One chunk's group, systems and first candidate id.
+
+        Raises
+        ------
+        ValueError
+            For a ``chunk_size`` below 1.
+        """
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be positive, got {chunk_size!r}")
         offset = 0
@@ -334,7 +373,17 @@ class CompositionSpace:
                 offset += (stop - start) * m
 
     def chunk(self, block: _Block) -> CandidateChunk:
-        """The candidates a block describes."""
+        """The candidates a block describes.
+
+        Parameters
+        ----------
+        block : _Block
+            A chunk description from :meth:`blocks` of this space.
+
+        Returns
+        -------
+        CandidateChunk
+        """
         n, pool, explicit = self._groups[block.group]
         if explicit is not None:
             systems = explicit[block.start:block.stop]
@@ -345,7 +394,20 @@ class CompositionSpace:
                               _texts=_pattern_texts(n, self.max_atoms, self.grid))
 
     def chunks(self, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[CandidateChunk]:
-        """The candidates as chunks of about ``chunk_size`` (whole systems per chunk)."""
+        """The candidates as chunks of about ``chunk_size`` (whole systems per chunk).
+
+        Parameters
+        ----------
+        chunk_size : int, default=65536
+            Candidates per chunk, at most: each chunk holds as many whole systems as fit
+            (at least one, even where one system has more candidates). Must be positive.
+
+        Returns
+        -------
+        iterator of CandidateChunk
+            In enumeration order; a ``chunk_size`` below 1 raises ``ValueError`` when
+            iteration starts.
+        """
         return (self.chunk(block) for block in self.blocks(chunk_size))
 
     def formulas(self) -> Iterator[str]:

@@ -14,6 +14,17 @@ __all__ = ["check_output"]
 def check_output(path: str | os.PathLike) -> str:
     """Check an output file name before any work; return ``"parquet"`` or ``"csv"``.
 
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write: its suffix (``.parquet``, ``.pq`` or ``.csv``, any case)
+        picks the format.
+
+    Returns
+    -------
+    str
+        ``"parquet"`` or ``"csv"``.
+
     Raises
     ------
     ValueError

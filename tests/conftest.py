@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -52,22 +53,30 @@ SHARED_SESSION_GROUPS = {
 }
 #: The longest groups start first, so the last worker to finish is not left with a long one
 #: (durations from `pytest --durations`, see docs/architecture.md).
-LONG_GROUPS_FIRST = ("docs-site", "tests/test_cli_train_predict.py", "tests/test_cli_screen.py",
-                     "tests/test_cli.py", "tests/test_dask.py", "tests/test_classifiers.py",
-                     "tests/test_benchmarks_smoke.py")
+LONG_GROUPS_FIRST = ("docs-site", "tests/test_dask.py", "tests/test_cli_train_predict.py",
+                     "tests/test_cli.py", "tests/test_classifiers.py", "tests/test_estimators.py",
+                     "tests/test_cli_screen.py", "tests/test_benchmarks_smoke.py")
 
 
-def test_group(nodeid: str) -> str:
-    """The unit of work one xdist worker takes whole: a test file (its module-scoped fitted
-    models are built once), or the group of files sharing a costly session fixture."""
+def _file_group(nodeid: str) -> str:
     path = nodeid.split("::", 1)[0]
     return SHARED_SESSION_GROUPS.get(path, path)
+
+
+def work_unit(nodeid: str) -> str:
+    """The unit of work one xdist worker takes whole: a test file (its module-scoped fitted
+    models are built once), or the group of files sharing a costly session fixture. The
+    scikit-learn checks of one estimator are a unit of their own: they share nothing with the
+    rest of their file, and two files of 18 estimators' checks would otherwise be two long
+    units that leave the workers unbalanced."""
+    checks = re.match(r"(.*::test_sklearn_compatible\[.*\))-check_", nodeid)
+    return checks.group(1) if checks else _file_group(nodeid)
 
 
 def pytest_collection_modifyitems(config, items):
     # A stable sort: the same order in every xdist worker (they must agree) and in a serial run.
     rank = {group: i for i, group in enumerate(LONG_GROUPS_FIRST)}
-    items.sort(key=lambda item: rank.get(test_group(item.nodeid), len(rank)))
+    items.sort(key=lambda item: rank.get(_file_group(item.nodeid), len(rank)))
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist; a run without it ignores it
@@ -76,7 +85,7 @@ def pytest_xdist_make_scheduler(config, log):
 
     class FileScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid):
-            return test_group(nodeid)
+            return work_unit(nodeid)
 
     return FileScheduling(config, log)
 

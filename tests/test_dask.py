@@ -342,21 +342,27 @@ def test_command_line_on_a_local_cluster_and_ctrl_c(client, tmp_path):
     # must not end first, whatever the load: its schedule is days long and its early stopping
     # is off (the protocol's patience of 100 stopped the tiny net after 9 s, about the time the
     # trad. ML grid took on a loaded machine).
-    process = subprocess.Popen(
-        [sys.executable, "-m", "skmatnet", "benchmark", DATASET, "--models", "tradml,brnet",
-         "--dask", "local:2", "--max-rows", "300", "--tiny", "--max-epochs", "10000000",
-         "--patience", "10000000",
-         "--tradml-grid", "quick", "--device", "cpu", "--no-plots", "--quiet", "--output",
-         str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "OMP_NUM_THREADS": "1"})
-    deadline = time.monotonic() + 180
-    while not (tmp_path / "done" / "tradml.json").exists() and process.poll() is None \
-            and time.monotonic() < deadline:
-        time.sleep(0.2)
-    time.sleep(0.5)  # the table and environment.json are rewritten just after
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
+    # Its progress goes to a file the test reads: Ctrl-C comes once every model is submitted
+    # (the client then waits on the tasks) and the trad. ML model is saved.
+    log = tmp_path / "stderr.txt"
+    with log.open("w") as stderr_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "skmatnet", "benchmark", DATASET, "--models", "tradml,brnet",
+             "--dask", "local:2", "--max-rows", "300", "--tiny", "--max-epochs", "10000000",
+             "--patience", "10000000",
+             "--tradml-grid", "quick", "--device", "cpu", "--no-plots", "--output",
+             str(tmp_path)],
+            stdout=subprocess.DEVNULL, stderr=stderr_file, text=True,
+            env={**os.environ, "OMP_NUM_THREADS": "1"})
+        deadline = time.monotonic() + 180
+        while not ((tmp_path / "done" / "tradml.json").exists()
+                   and "model 2/2 submitted" in log.read_text()) \
+                and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(0.5)  # the table and environment.json are rewritten just after
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=120)
+    stderr = log.read_text()
     assert process.returncode == 130, stderr
     assert "interrupted: 1 of 2 models finished" in stderr and "--resume" in stderr
     environment = json.loads((tmp_path / "environment.json").read_text())

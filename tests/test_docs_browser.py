@@ -127,6 +127,12 @@ def _status(url: str) -> int:
 def test_page_renders_in_chromium(browser, site, page):
     base, root = site
     browser.get(base + page)
+    # get() can return while a page is still loading when the machine is busy (seen once with
+    # both cores taken by other tests): wait, within the page-load timeout, then check.
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 60, poll_frequency=0.2).until(
+        lambda driver: driver.execute_script("return document.readyState") == "complete")
     assert browser.execute_script("return document.readyState") == "complete"
     assert "skmatnet" in browser.title, browser.title
     assert browser.find_element("css selector", ".skmatnet-version").text == \

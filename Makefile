@@ -31,9 +31,11 @@ install: $(VENV)/.installed
 demo: install
 	$(VENV)/bin/skmatnet benchmark jarvis_formation_energy --quick
 
-# One pytest-xdist worker per core; each takes whole test files (tests/conftest.py), so the
-# fitted models a file shares are built once. TEST_WORKERS=0 runs in this process.
-TEST_WORKERS ?= auto
+# pytest-xdist workers, each taking whole test files (tests/conftest.py), so the fitted models
+# a file shares are built once. Two per core, at most 8: the tests spend a good part of their
+# time waiting on subprocesses, Dask clusters and the browser, and on 2 cores 4 workers ran
+# the suite in 392 s against 456 s with 2 (docs/architecture.md). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(min(8, 2 * len(os.sched_getaffinity(0))))")
 test: install
 	$(PY) -m pytest -n $(TEST_WORKERS) --durations=20
 

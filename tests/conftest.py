@@ -15,6 +15,12 @@ DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
 os.environ.setdefault("SKMATNET_DATA", str(DEFAULT_DATA))
 # Never let a test touch the user's cache or the network by accident.
 os.environ.setdefault("SKMATNET_CACHE", str(REPO_ROOT / ".pytest_cache" / "skmatnet-cache"))
+# One OpenMP/BLAS thread in every process of the suite and every process it starts (the docs
+# build running the examples, the command-line tests, Dask workers): with two xdist workers
+# per core, more threads oversubscribe the cores, which is many times slower
+# (docs/performance.md); the docs build took 263 s instead of about 110 s.
+for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
 
 try:
     from hypothesis import settings

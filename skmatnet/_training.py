@@ -29,7 +29,7 @@ from ._device import DeviceMixin
 from ._recipes import RecipeMixin
 from .callbacks.checkpoint import Checkpointer, data_fingerprint, load_checkpoint
 from .callbacks.guards import DivergenceGuard, KeepGoodWeights, StoppingEarly, TimeBudget
-from .exceptions import TrainingDivergedError
+from .exceptions import DivergenceRestoredWarning, FitInterruptedWarning, TrainingDivergedError
 
 __all__ = ["TrainingMixin"]
 
@@ -270,7 +270,7 @@ class TrainingMixin(RecipeMixin, DeviceMixin):
         warnings.warn(
             f"{type(self).__name__}.fit was interrupted (KeyboardInterrupt) after "
             f"{len(self.history_)} complete epoch(s); {where}. The model is usable.",
-            UserWarning,
+            FitInterruptedWarning,
             stacklevel=4,
         )
 
@@ -288,7 +288,7 @@ class TrainingMixin(RecipeMixin, DeviceMixin):
                 message + " Pass on_divergence='restore' to keep the restored model "
                 "without an error."
             )
-        warnings.warn(message, UserWarning, stacklevel=4)
+        warnings.warn(message, DivergenceRestoredWarning, stacklevel=4)
 
     def _checkpoint_identity(self, X, y, X_val, y_val) -> dict:
         """What must match between an interrupted fit and its resumption."""

@@ -1,12 +1,28 @@
-"""The exceptions skmatnet raises for training problems, in one place.
+"""The exceptions and warnings skmatnet raises for training and model-file problems, in one place.
 
 Input problems raise ``ValueError`` or ``TypeError`` subclasses that name the
-row, column and value; the ones below concern a fit itself.
+row, column and value; the exceptions below concern a fit itself. Every warning
+skmatnet issues is a :class:`SkmatnetWarning` (a ``UserWarning``), one subclass
+per situation, so a user can silence or escalate exactly one kind::
+
+    import warnings
+    from skmatnet.exceptions import FitInterruptedWarning, SkmatnetWarning
+
+    warnings.simplefilter("error", FitInterruptedWarning)  # an interrupted fit now raises
+    warnings.simplefilter("ignore", SkmatnetWarning)       # no skmatnet warning at all
 """
 
 from __future__ import annotations
 
-__all__ = ["CheckpointError", "TrainingDivergedError"]
+__all__ = [
+    "CheckpointError",
+    "DeviceFallbackWarning",
+    "DivergenceRestoredWarning",
+    "FitInterruptedWarning",
+    "SkmatnetWarning",
+    "TrainingDivergedError",
+    "VersionMismatchWarning",
+]
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -18,3 +34,26 @@ class TrainingDivergedError(FloatingPointError):
 
 class CheckpointError(ValueError):
     """A checkpoint cannot be used to resume this fit (missing, corrupt or foreign)."""
+
+
+class SkmatnetWarning(UserWarning):
+    """Base class of every warning skmatnet issues (filter on it to treat them all alike)."""
+
+
+class DeviceFallbackWarning(SkmatnetWarning):
+    """A model saved for a GPU was loaded where CUDA is not available: it runs on the CPU."""
+
+
+class VersionMismatchWarning(SkmatnetWarning):
+    """A model file was written with other versions of skmatnet, torch, skorch or scikit-learn
+    (major or minor): its predictions may differ, so check them on known data."""
+
+
+class FitInterruptedWarning(SkmatnetWarning):
+    """A fit was interrupted (Ctrl-C, ``KeyboardInterrupt``): the best weights so far were kept
+    and the model is usable."""
+
+
+class DivergenceRestoredWarning(SkmatnetWarning):
+    """The loss diverged and ``on_divergence="restore"`` kept the last good weights instead of
+    raising :class:`TrainingDivergedError`."""

@@ -35,6 +35,7 @@ from skmatnet import (
     save_model,
 )
 from skmatnet import persistence as persistence_module
+from skmatnet.exceptions import DeviceFallbackWarning, VersionMismatchWarning
 
 DATA = Path(__file__).resolve().parent / "data"
 #: A pipeline saved by skmatnet 0.1.0 (format version 1: weights.pt), with its predictions.
@@ -203,7 +204,8 @@ def test_cuda_saved_model_loads_on_cpu(jarvis, tmp_path, monkeypatch):
         with monkeypatch.context() as patch:
             patch.setattr(torch.cuda, "is_available", lambda: False)
             if requested == "cuda":
-                with pytest.warns(UserWarning, match="CUDA is not available: loading on the CPU"):
+                with pytest.warns(DeviceFallbackWarning,
+                                  match="CUDA is not available: loading on the CPU"):
                     loaded = load_model(path)
                 assert loaded.get_params()["device"] == "cpu"
             else:
@@ -224,7 +226,7 @@ def test_model_trained_on_gpu_loads_on_cpu(jarvis, tmp_path, monkeypatch):
     np.testing.assert_array_equal(load_model(path).predict(X), on_gpu)
     with monkeypatch.context() as patch:
         patch.setattr(torch.cuda, "is_available", lambda: False)
-        with pytest.warns(UserWarning, match="CUDA is not available"):
+        with pytest.warns(DeviceFallbackWarning, match="CUDA is not available"):
             on_cpu = load_model(path)
     assert next(on_cpu.module_.parameters()).device.type == "cpu"
     np.testing.assert_allclose(on_cpu.predict(X), on_gpu, rtol=1e-4, atol=1e-5)
@@ -452,7 +454,7 @@ def test_joblib_file_is_refused_without_running_it(tmp_path):
 
 def test_version_mismatch_warns_with_both_versions(saved, monkeypatch, fitted_pipeline, jarvis):
     monkeypatch.setattr(skmatnet, "__version__", "9.3.0")
-    with pytest.warns(UserWarning, match=r"saved with skmatnet 0\.1\.0 .* loaded with "
+    with pytest.warns(VersionMismatchWarning, match=r"saved with skmatnet 0\.1\.0 .* loaded with "
                                          r"skmatnet 9\.3\.0"):
         loaded = load_model(saved)
     np.testing.assert_array_equal(loaded.predict(jarvis[0]), fitted_pipeline.predict(jarvis[0]))
@@ -460,7 +462,7 @@ def test_version_mismatch_warns_with_both_versions(saved, monkeypatch, fitted_pi
     monkeypatch.setattr(skmatnet, "__version__", "0.1.7")  # same major.minor: silent
     edit_config(saved, lambda c: c["versions"].update(torch="1.13.1"))
     current = re.escape(torch.__version__)
-    with pytest.warns(UserWarning, match=rf"torch 1\.13\.1 .* torch {current}"):
+    with pytest.warns(VersionMismatchWarning, match=rf"torch 1\.13\.1 .* torch {current}"):
         load_model(saved)
 
 

@@ -27,6 +27,7 @@ from skmatnet import (
 )
 from skmatnet._recipes import DEFAULT_SCHEDULE_EPOCHS
 from skmatnet.callbacks import LRSchedule, schedule_factor
+from skmatnet.exceptions import FitInterruptedWarning
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +203,7 @@ def test_resumed_cosine_fit_equals_an_uninterrupted_one(jarvis_rows, tmp_path):
                 raise KeyboardInterrupt
 
     crashed = small(BRNetRegressor, **settings, callbacks=[StopAfter()])
-    with pytest.raises(KeyboardInterrupt), pytest.warns(UserWarning, match="interrupted"):
+    with pytest.raises(KeyboardInterrupt), pytest.warns(FitInterruptedWarning, match="interrupted"):
         crashed.fit(X, y)
     resumed = small(BRNetRegressor, **settings).fit(X, y, resume=True)
     np.testing.assert_array_equal(resumed.history_[:, "lr"], reference.history_[:, "lr"])

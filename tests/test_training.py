@@ -20,6 +20,7 @@ from skmatnet import (
     load_dataset,
 )
 from skmatnet.estimators import CheckpointError, TrainingDivergedError
+from skmatnet.exceptions import DivergenceRestoredWarning, FitInterruptedWarning
 
 
 @pytest.fixture(scope="module")
@@ -155,8 +156,8 @@ def test_nan_loss_with_restore_warns_and_returns_a_usable_model(jarvis_rows):
     X, y = jarvis_rows
     net = small(BRNetRegressor, max_epochs=6, callbacks=[PoisonWeights(3)],
                 on_divergence="restore")
-    with pytest.warns(UserWarning, match="became nan in epoch 3; training stopped and the "
-                                         "weights of epoch"):
+    with pytest.warns(DivergenceRestoredWarning,
+                      match="became nan in epoch 3; training stopped and the weights of epoch"):
         net.fit(X, y)
     assert net.stop_reason_ == "diverged"
     assert np.isfinite(net.predict(X)).all()
@@ -187,7 +188,7 @@ class CtrlC(Callback):
 def test_ctrl_c_keeps_the_best_weights_and_a_usable_model(jarvis_rows):
     X, y = jarvis_rows
     net = small(BRNetRegressor, max_epochs=10, patience=None, callbacks=[CtrlC(4)])
-    with pytest.warns(UserWarning, match=r"interrupted \(KeyboardInterrupt\) after 3 "
+    with pytest.warns(FitInterruptedWarning, match=r"interrupted \(KeyboardInterrupt\) after 3 "
                                          r"complete epoch\(s\); the weights of epoch"):
         with pytest.raises(KeyboardInterrupt):
             net.fit(X, y)
@@ -204,7 +205,7 @@ def test_ctrl_c_without_validation_keeps_the_last_complete_epoch(jarvis_rows):
     X, y = jarvis_rows
     settings = dict(validation_fraction=None, patience=None)
     net = small(BRNetRegressor, max_epochs=10, callbacks=[CtrlC(3)], **settings)
-    with pytest.warns(UserWarning, match="weights of epoch 2 were kept"):
+    with pytest.warns(FitInterruptedWarning, match="weights of epoch 2 were kept"):
         with pytest.raises(KeyboardInterrupt):
             net.fit(X, y)
     reference = small(BRNetRegressor, max_epochs=2, **settings).fit(X, y)

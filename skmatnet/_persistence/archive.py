@@ -19,6 +19,7 @@ from typing import Any
 import safetensors.torch
 import torch
 
+from ..exceptions import VersionMismatchWarning
 from .codec import (
     _CONFIG,
     _FORMAT_NAME,
@@ -129,7 +130,7 @@ def _check_versions(saved: Any, path: Path) -> None:
         warnings.warn(
             f"{path} was saved with {then} and is loaded with {now}; predictions may differ. "
             "Check them on known data, or save the model again with the current versions.",
-            UserWarning, stacklevel=4,
+            VersionMismatchWarning, stacklevel=4,
         )
 
 

@@ -27,6 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 from .. import classifiers, estimators
 from .._io import atomic_open
 from .._registry import estimator_names
+from ..exceptions import DeviceFallbackWarning
 from ..featurizer import ElementFractionTransformer
 from .archive import _load_weights, open_model_archive
 from .codec import (
@@ -189,7 +190,7 @@ def load_single(path: Path, device: Any = None) -> Any:
     elif str(net.device).startswith("cuda") and not torch.cuda.is_available():
         warnings.warn(
             f"{path} was saved with device={net.get_params()['device']!r}, but CUDA is not "
-            "available: loading on the CPU.", UserWarning, stacklevel=2,
+            "available: loading on the CPU.", DeviceFallbackWarning, stacklevel=2,
         )
         net.set_params(device="cpu")
     _set_fitted(net, _require(spec, "fitted", path, "estimator "), path,

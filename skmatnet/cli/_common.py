@@ -7,6 +7,7 @@ The commands import this module; it imports none of them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import textwrap
@@ -66,6 +67,19 @@ def _fail(message: object, status: int = 1) -> int:
     return status
 
 
+@contextlib.contextmanager
+def _warnings_as_lines():
+    """Print every warning a command meets as ``skmatnet: warning: ...``, one line, as its
+    errors are printed (not Python's two lines with a file name and a source line)."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"skmatnet: warning: {one_line(message)}", file=sys.stderr)
+
+    with warnings.catch_warnings():  # restores warnings.showwarning on exit
+        warnings.showwarning = show
+        yield
+
+
 def guarded(action: Callable[[], int], args: argparse.Namespace) -> int:
     """Run ``action()``; report what goes wrong as one line (with --traceback: re-raise)."""
     from ..benchmark.errors import BenchmarkError
@@ -73,7 +87,8 @@ def guarded(action: Callable[[], int], args: argparse.Namespace) -> int:
     from ..featurizer import FormulaError
 
     try:
-        return action()
+        with _warnings_as_lines():
+            return action()
     except KeyboardInterrupt:
         print("skmatnet: interrupted", file=sys.stderr)
         return 130

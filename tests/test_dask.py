@@ -353,7 +353,11 @@ def test_command_line_on_a_local_cluster_and_ctrl_c(client, tmp_path):
              "--tradml-grid", "quick", "--device", "cpu", "--no-plots", "--output",
              str(tmp_path)],
             stdout=subprocess.DEVNULL, stderr=stderr_file, text=True,
-            env={**os.environ, "OMP_NUM_THREADS": "1"})
+            env={**os.environ, "OMP_NUM_THREADS": "1"},
+            # A suite started in the background runs with Ctrl-C ignored, which a child
+            # inherits (and the benchmark then rightly keeps): it must see a real Ctrl-C here.
+            # Without this the run once ignored the signal and never ended.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.monotonic() + 180
         while not ((tmp_path / "done" / "tradml.json").exists()
                    and "model 2/2 submitted" in log.read_text()) \

@@ -187,7 +187,7 @@ def load_model_file(path: str, device: str | None = None):
     """The model saved in ``path`` (:func:`skmatnet.load_model`), or a one-line error with a hint.
 
     The loader's warnings (another version wrote the file, no GPU) are printed as
-    one line each.
+    one line each by :func:`guarded`, as every warning of a command is.
     """
     file = Path(path)
     if file.is_dir():
@@ -204,12 +204,7 @@ def load_model_file(path: str, device: str | None = None):
         raise CommandError(f"{path}: no such model file")
     from ..persistence import ModelFileError, load_model
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            model = load_model(file, device=device)
-        except ModelFileError as exc:
-            raise CommandError(exc) from None
-    for warning in caught:
-        print(f"skmatnet: warning: {one_line(warning.message)}", file=sys.stderr)
-    return model
+    try:
+        return load_model(file, device=device)  # its warnings: one line each, by the guard
+    except ModelFileError as exc:
+        raise CommandError(exc) from None

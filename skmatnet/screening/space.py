@@ -187,6 +187,9 @@ class CandidateChunk:
             out[rows, self.systems[:, j][:, None]] = shares[:, j][None, :]
         return out
 
+    def _positions(self, rows) -> Sequence[int]:
+        return range(len(self)) if rows is None else np.asarray(rows, dtype=np.int64).tolist()
+
     def formulas(self, rows: Sequence[int] | np.ndarray | None = None) -> list[str]:
         """Formula strings of ``rows`` (default: all), e.g. ``"Li2MnO3"``.
 
@@ -201,7 +204,7 @@ class CandidateChunk:
         list of str
         """
         m = len(self.patterns)
-        rows = range(len(self)) if rows is None else np.asarray(rows, dtype=np.int64).tolist()
+        rows = self._positions(rows)
         out = []
         for r in rows:
             system, texts = self.systems[r // m], self._texts[r % m]
@@ -223,7 +226,7 @@ class CandidateChunk:
         list of str
         """
         m = len(self.patterns)
-        rows = range(len(self)) if rows is None else np.asarray(rows, dtype=np.int64).tolist()
+        rows = self._positions(rows)
         return ["-".join(ELEMENTS[e] for e in self.systems[r // m].tolist()) for r in rows]
 
 

@@ -175,3 +175,14 @@ def _torch_reason(exc: Exception) -> str:
         return f"torch.load(weights_only=True) refused it: {reason}"
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[0] if lines else "no detail"
+
+
+def _fill_network(module: torch.nn.Module, state: dict, name: str, path: Path) -> None:
+    """Put the saved weights ``state`` (from ``name``) into ``module``, a network built from the
+    file's settings; a mismatch is a :class:`ModelFileError`, not torch's error."""
+    try:
+        module.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise ModelFileError(
+            path, f"{name} does not fit the network described in {_CONFIG}: {_short(exc)}"
+        ) from None

@@ -20,7 +20,7 @@ from torch import nn
 from .. import nets
 from .._networks import network_kwargs
 from .._registry import NETWORK_SPECS, estimator_names
-from .archive import _load_weights, is_ensemble_archive, open_model_archive
+from .archive import _fill_network, _load_weights, is_ensemble_archive, open_model_archive
 from .codec import _CONFIG, _PARAMETERS_ADDED_LATER, ModelFileError, _decode, _require, _short
 
 __all__ = ["SavedNetwork", "read_network"]
@@ -84,11 +84,5 @@ def read_network(path: str | os.PathLike) -> SavedNetwork | None:
             raise ModelFileError(
                 path, f"the network described in {_CONFIG} cannot be built: {_short(exc)}"
             ) from None
-    try:
-        network.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        raise ModelFileError(
-            path, f"{weights_name} does not fit the network described in {_CONFIG}: "
-            f"{_short(exc)}"
-        ) from None
+    _fill_network(network, state, weights_name, path)
     return SavedNetwork(network.eval(), n_features, float(params["width"]), class_name)

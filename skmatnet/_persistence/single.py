@@ -29,7 +29,7 @@ from .._io import atomic_open
 from .._registry import estimator_names
 from ..exceptions import DeviceFallbackWarning
 from ..featurizer import ElementFractionTransformer
-from .archive import _load_weights, open_model_archive
+from .archive import _fill_network, _load_weights, open_model_archive
 from .codec import (
     _CONFIG,
     _FORMAT_NAME,
@@ -205,13 +205,7 @@ def load_single(path: Path, device: Any = None) -> Any:
                 path, f"the network described in {_CONFIG} cannot be built: {_short(exc)}"
             ) from None
     module = getattr(net.module_, "_orig_mod", net.module_)
-    try:
-        module.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        raise ModelFileError(
-            path, f"{weights_name} does not fit the network described in {_CONFIG}: "
-            f"{_short(exc)}"
-        ) from None
+    _fill_network(module, state, weights_name, path)
     module.eval()
     history = spec.get("history")
     if isinstance(history, list):

@@ -27,6 +27,7 @@ import torch
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._adaptive import AUTO
 from ._fast_path import FastPathMixin
 from ._networks import network_kwargs
 from ._pretrained import PretrainedMixin
@@ -78,14 +79,15 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
         "module": [type, torch.nn.Module],
         "criterion": [callable],
         "optimizer": [callable],
-        "lr": [_POSITIVE_REAL],
+        "lr": [_POSITIVE_REAL, StrOptions({AUTO})],
         "max_epochs": [_POSITIVE_INT, None],
-        "batch_size": [_POSITIVE_INT],
+        "batch_size": [_POSITIVE_INT, StrOptions({AUTO})],
         "patience": [_POSITIVE_INT, None],
-        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither"), None],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither"), None,
+                                StrOptions({AUTO})],
         "lr_schedule": [StrOptions({*SCHEDULE_SHAPES, "plateau"}), dict, None],
         "warmup": [Interval(numbers.Real, 0, 1, closed="left")],
-        "width": [_POSITIVE_REAL],
+        "width": [_POSITIVE_REAL, StrOptions({AUTO})],
         "bn_momentum": [Interval(numbers.Real, 0, 1, closed="right")],
         "random_state": [Interval(numbers.Integral, None, None, closed="neither"), None],
         "device": [str, torch.device],
@@ -105,6 +107,8 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
     _paper_patience: int = 100
     _recipe_overrides: dict = {}  # noqa: RUF012 - read only
     _test_module_params: dict = {}  # noqa: RUF012 - read only
+    #: The test settings' rate (``_get_test_params``).
+    _test_lr: float = 3e-3
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -118,14 +122,14 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
         *,
         criterion,
         optimizer=torch.optim.AdamW,
-        lr=4e-3,
+        lr=AUTO,
         max_epochs=None,
-        batch_size=256,
+        batch_size=AUTO,
         patience=None,
-        validation_fraction=0.1,
+        validation_fraction=AUTO,
         lr_schedule="cosine",
         warmup=0.05,
-        width=0.5,
+        width=AUTO,
         bn_momentum=0.1,
         random_state=None,
         device="auto",
@@ -192,6 +196,23 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
             self._params_to_validate.add(key)
         return super().set_params(**params) if params else self
 
+    def get_params_for(self, prefix):
+        params = super().get_params_for(prefix)
+        if prefix in ("iterator_train", "iterator_valid") and "batch_size" not in params:
+            params["batch_size"] = self._setting("batch_size")  # skorch reads it here
+        return params
+
+    def get_params_for_optimizer(self, prefix, named_parameters):
+        args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)
+        if kwargs.get("lr") == AUTO:
+            kwargs["lr"] = self._setting("lr")
+        return args, kwargs
+
+    def _pretrained_width(self) -> float | None:
+        if self.init_from is None or not self._is_auto("width"):
+            return None
+        return self._pretrained_network().width
+
     def _get_param_names(self):
         # skorch keeps private bookkeeping (_params_to_validate) in __dict__ too.
         return [
@@ -213,10 +234,12 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
 
         The paper recipe, shortened: its constant rate keeps a fit of k epochs equal to
         the first k epochs of a longer one, which the fault-handling tests rely on; the
-        schedules have tests of their own.
+        schedules have tests of their own. Batch-norm statistics at torch's momentum (the
+        recommended recipe's): Keras' 0.01 lags far behind the weights in 20 short epochs.
         """
         params = {**PAPER_RECIPE, "patience": cls._paper_patience, "max_epochs": 20,
-                  "batch_size": 16, "random_state": 0, "lr": 3e-3, "device": "cpu"}
+                  "batch_size": 16, "random_state": 0, "lr": cls._test_lr, "device": "cpu",
+                  "bn_momentum": 0.1}
         params.update({f"module__{k}": v for k, v in cls._test_module_params.items()})
         return params
 
@@ -256,7 +279,7 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
             self.module_ = self.module
             return self
         kwargs = network_kwargs(self.module, kwargs, n_features=self.n_features_in_,
-                                n_outputs=self.n_outputs_, width=self.width,
+                                n_outputs=self.n_outputs_, width=self._setting("width"),
                                 bn_momentum=self.bn_momentum)
         self.module_ = self.initialized_instance(self.module, kwargs)
         if self.init_from is not None and self._in_fit():
@@ -265,6 +288,23 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
         elif self.freeze_layers and self._in_fit():
             raise ValueError("freeze_layers freezes pretrained layers: it needs init_from")
         return self
+
+    # -- targets as the network learns them (the regressors standardise theirs)
+
+    def _fit_target_encoding(self, y) -> None:
+        """Learn how this training run encodes its targets: as they are, here."""
+        self.__dict__.pop("_inherited_target_encoding", None)  # set by _load_pretrained
+
+    def _encode_targets(self, y):
+        """Targets as the network learns them: ``y`` itself here."""
+        return y
+
+    def _recorded_loss(self, y_pred, y_true):
+        from skorch.utils import to_tensor
+
+        with torch.no_grad():
+            return self.get_loss(y_pred, to_tensor(y_true, device=y_pred.device),
+                                 training=False).detach()
 
     # -- prediction
 

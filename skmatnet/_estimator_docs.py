@@ -25,15 +25,21 @@ module : torch.nn.Module class or instance
 {criterion}optimizer : torch optimizer class, default=torch.optim.AdamW
     AdamW with torch's weight decay of 0.01 (the papers: Adam). Further
     settings as ``optimizer__*`` (e.g. ``optimizer__weight_decay``).
-lr : float, default=4e-3
-    Peak learning rate of the schedule (the papers: a constant 1e-4).
+lr : float or "auto", default="auto"
+    Peak learning rate of the schedule. ``"auto"``: 4e-3 at batch 256,
+    scaled by the square root of a smaller batch size (1e-3 at batch 16);
+    see ``effective_params_``. The papers: a constant 1e-4.
 max_epochs : int or None, default=None
-    Length of the schedule in epochs. ``None``: 100 epochs, or as many as
-    ``max_time`` allows when that is given (the schedule then runs over
-    the time budget). The paper recipe: at most 3000 epochs.
-batch_size : int, default=256
-    Training batch size (the papers: 32). Prediction uses batches of 4096
-    (``iterator_valid__batch_size``), which only changes speed.
+    Length of the schedule in epochs. ``None``: 100 epochs and at least
+    2,000 optimizer steps (a few hundred rows train for several hundred
+    epochs), or as many epochs as ``max_time`` allows when that is given
+    (the schedule then runs over the time budget). The paper recipe: at
+    most 3000 epochs.
+batch_size : int or "auto", default="auto"
+    Training batch size. ``"auto"``: a 64th of the training rows, as a power
+    of two from 16 to 256 (256 from 16,384 rows up). The papers: 32.
+    Prediction uses batches of 4096 (``iterator_valid__batch_size``), which
+    only changes speed.
 patience : int or None, default=None
     Early stopping: stop after this many epochs without a lower validation
     loss. ``None`` trains the whole schedule. Either way, when a validation
@@ -41,11 +47,14 @@ patience : int or None, default=None
     an annealed rate that is usually the last epoch; a network that overfits,
     like ElemNet, is best earlier). The paper recipe: 100 for BRNet/BNet, 200
     for ElemNet, IRNet and Tatis et al.'s networks.
-validation_fraction : float or None, default=0.1
+validation_fraction : float, None or "auto", default="auto"
     Fraction of the training rows held out, by a shuffled random split, to
-    monitor the validation loss for early stopping and the LR schedule.
-    ``None`` trains on all rows for ``max_epochs``. A fixed validation set
-    can instead be passed to :meth:`fit` as ``X_val``, ``y_val``.
+    monitor the validation loss for early stopping, the kept epoch and the
+    LR schedule. ``None`` trains on all rows for ``max_epochs`` and keeps
+    the last epoch. ``"auto"``: 0.1, except for a regressor given fewer than
+    1,000 rows (``None``: a few dozen validation rows pick the kept epoch by
+    chance, and the network learns from 10% more rows). A fixed validation
+    set can instead be passed to :meth:`fit` as ``X_val``, ``y_val``.
 lr_schedule : {"cosine", "onecycle", "constant", "plateau"}, dict or None, default="cosine"
     ``"cosine"``: a linear warm-up, then a cosine decay to zero, stepped
     every batch over ``max_epochs`` or ``max_time`` (whichever ends first).
@@ -58,10 +67,11 @@ lr_schedule : {"cosine", "onecycle", "constant", "plateau"}, dict or None, defau
 warmup : float, default=0.05
     Fraction of the schedule spent warming the rate up from 1% of ``lr``
     (for ``"onecycle"``: the rising phase).
-width : float, default=0.5
+width : float or "auto", default="auto"
     Multiplies every hidden layer's width (``width_multiplier`` of the
-    network); 1.0 is the published network. At equal training time the
-    half-width network reaches a lower error than the published one.
+    network); 1.0 is the published network. ``"auto"``: 0.5 (at equal
+    training time the half-width network reaches a lower error than the
+    published one), or the pretrained network's width with ``init_from``.
 bn_momentum : float, default=0.1
     Momentum of the batch-norm running statistics, in the networks that have
     batch norm (IRNet, FCMnR, FCUNet); torch's default. The papers' Keras
@@ -141,7 +151,14 @@ n_features_in_ : int
     Number of features seen in ``fit``.
 feature_names_in_ : ndarray of str
     Feature names seen in ``fit``, when ``X`` was a DataFrame.
-{kind_attributes}n_epochs_ : int
+{kind_attributes}effective_params_ : dict
+    What the last training run used for the parameters the rules may set
+    (``lr``, ``batch_size``, ``width``, ``validation_fraction``, and
+    ``max_epochs``, ``None`` where ``max_time`` sets the schedule): the
+    parameter where given, else the rules' choice for the run's training rows
+    and task
+    (``docs/defaults.md``). ``get_params`` keeps showing ``"auto"``.
+n_epochs_ : int
     Epochs run in the last ``fit``.
 best_epoch_ : int or None
     Epoch (1-based) whose weights were kept, when a validation loss was
@@ -160,10 +177,24 @@ KIND_SECTIONS = {
 criterion : torch loss class, default=torch.nn.L1Loss
     Mean absolute error, as in the papers.
 """,
-        "kind_parameters": "",
+        "kind_parameters": """\
+standardize_target : bool, default=True
+    Train the network on targets in standard units, ``(y - target_mean_) /
+    target_scale_`` (per column), and undo it in ``predict``: a property in
+    meV, K or MPa trains as well as one in eV, and a fit on ``c * y + d``
+    predicts ``c`` times the fit on ``y``, plus ``d``. The losses of
+    ``history_`` are in the units of ``y``. ``partial_fit`` and warm starts
+    keep the scale of the fit that started the run; fine-tuning keeps the
+    pretrained model's where it keeps its output layer. The papers (and
+    ``from_recipe("paper")``) train on raw targets (``False``).
+""",
         "kind_attributes": """\
 n_outputs_ : int
     Number of targets.
+target_mean_, target_scale_ : ndarray of shape (n_outputs,)
+    The scale the network's outputs are in: ``predict`` returns
+    ``output * target_scale_ + target_mean_`` (zeros and ones for raw
+    targets).
 """,
     },
     "classifier": {

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -79,6 +80,11 @@ class PretrainedMixin(ABC):
     def __sklearn_is_fitted__(self) -> bool:
         """Hook: whether the estimator (here: an in-memory ``init_from``) is fitted."""
 
+    @abstractmethod
+    def _recorded_loss(self, y_pred, y_true):
+        """Hook: the loss of outputs ``y_pred`` against learnt targets ``y_true`` as the
+        history records it (a regressor's in the units of its targets)."""
+
     def _pretrained_network(self) -> SavedNetwork:
         """The network ``init_from`` names: read from its file for a path."""
         source = self.init_from
@@ -103,8 +109,12 @@ class PretrainedMixin(ABC):
                 "(GridSearchCV, cross_val_score) resets estimator parameters to unfitted "
                 "copies: save the pretrained model with save_model and pass its path"
             )
+        encoding = None
+        if getattr(source, "target_mean_", None) is not None:
+            encoding = (source.target_mean_.copy(), source.target_scale_.copy())
         return SavedNetwork(getattr(source.module_, "_orig_mod", source.module_),
-                            source.n_features_in_, source.width, type(source).__name__)
+                            source.n_features_in_, source._setting("width"), type(source).__name__,
+                            encoding)
 
     def starting_loss(self, X, y) -> float | None:
         """The training loss of the pretrained weights on ``(X, y)``, before any update.
@@ -126,12 +136,9 @@ class PretrainedMixin(ABC):
         """
         if self.init_from is None:
             return None
-        from skorch.utils import to_tensor
-
         with torch.no_grad():
             y_pred = self.forward(X, training=False, device=self.device)
-            loss = self.get_loss(y_pred, to_tensor(y, device=self.device), X=X, training=False)
-        return float(loss)
+        return float(self._recorded_loss(y_pred, y))
 
     def _load_pretrained(self) -> None:
         """Copy the pretrained weights into the freshly built ``module_``; freeze layers."""
@@ -170,5 +177,10 @@ class PretrainedMixin(ABC):
             keep[key] = weights[key]
         with torch.no_grad():
             mine.load_state_dict(keep, strict=False)
+        if output_matches and not self.reset_output:
+            # The kept output layer predicts in its source's units: keep its target encoding
+            # (the identity where the source learnt raw targets).
+            self._inherited_target_encoding = source.target_encoding or (
+                np.zeros(self.n_outputs_), np.ones(self.n_outputs_))
         if self.freeze_layers:
             freeze_leading_layers(mine, self.freeze_layers)

@@ -62,6 +62,14 @@ class TrainingMixin(RecipeMixin, DeviceMixin):
     def _validation_data(self, X_val, y_val) -> tuple | None:
         """Hook: a validated ``(X_val, y_val)``, or ``None`` where none is given."""
 
+    @abstractmethod
+    def _fit_target_encoding(self, y) -> None:
+        """Hook: learn how a training run that starts now encodes its targets ``y``."""
+
+    @abstractmethod
+    def _encode_targets(self, y):
+        """Hook: validated targets as the network learns them."""
+
     def _in_fit(self) -> bool:
         return getattr(self, "_fit_", None) is not None
 
@@ -99,17 +107,18 @@ class TrainingMixin(RecipeMixin, DeviceMixin):
     def _has_validation(self) -> bool:
         fit = getattr(self, "_fit_", None)
         return (fit is not None and fit.validation is not None) or (
-            self.validation_fraction is not None)
+            self._setting("validation_fraction") is not None)
 
     def get_split_datasets(self, X, y=None, **fit_params):
         dataset = self.get_dataset(X, y)
         fit = getattr(self, "_fit_", None)
         if fit is not None and fit.validation is not None:
             return dataset, self.get_dataset(*fit.validation)
-        if self.validation_fraction is None:
+        share = self._setting("validation_fraction")
+        if share is None:
             return dataset, None
         seed = getattr(self, "_split_seed_", self.random_state)
-        split = ValidSplit(self.validation_fraction, stratified=False, random_state=seed)
+        split = ValidSplit(share, stratified=False, random_state=seed)
         return split(dataset, y)
 
     # -- fitting
@@ -171,6 +180,8 @@ class TrainingMixin(RecipeMixin, DeviceMixin):
                    first_row=len(self.history_) if not restart and not resume else 0)
         if resume or self.checkpoint_dir is not None:
             fit.identity = self._checkpoint_identity(X, y, *(fit.validation or (None, None)))
+        self._resolve_settings(len(X), fixed_validation=fit.validation is not None,
+                               continuing=not (restart or resume))
         epochs = self._epochs_for_fit()
         if resume:
             if self.checkpoint_dir is None:
@@ -190,8 +201,13 @@ class TrainingMixin(RecipeMixin, DeviceMixin):
                 started = []
                 if restart or resume:
                     self.initialize()
+                    # after initialize: a fine-tuned network keeps its source's encoding
+                    self._fit_target_encoding(y)
                 else:
                     started = self._continue_training(fresh_schedules=reset)
+                y = self._encode_targets(y)
+                if fit.validation is not None:
+                    fit.validation = (fit.validation[0], self._encode_targets(fit.validation[1]))
                 try:
                     NeuralNet.partial_fit(self, X, y, **dict(fit_params, epochs=epochs))
                 finally:
@@ -224,7 +240,7 @@ class TrainingMixin(RecipeMixin, DeviceMixin):
         started = []
         if fresh_schedules:
             for group in self.optimizer_.param_groups:
-                group["initial_lr"] = group["lr"] = self.lr
+                group["initial_lr"] = group["lr"] = self._setting("lr")
             for _, callback in self.callbacks_:
                 if isinstance(callback, LRScheduler) and "last_epoch" not in vars(callback):
                     callback.last_epoch = -1  # read by skorch as a scheduler argument
@@ -280,8 +296,8 @@ class TrainingMixin(RecipeMixin, DeviceMixin):
                 if self.kept_epoch_ is not None else "no epoch finished before it")
         message = (
             f"{type(self).__name__}: {name} became {value:.6g} in epoch {epoch}{detail}; training "
-            f"stopped and {kept}. Try a lower lr (now {self.lr}) or check X and y for "
-            "extreme values."
+            f"stopped and {kept}. Try a lower lr (now {self._setting('lr'):g}) or check X and y "
+            "for extreme values."
         )
         if self.on_divergence == "raise" or self.kept_epoch_ is None:
             raise TrainingDivergedError(

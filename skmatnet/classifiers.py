@@ -47,6 +47,10 @@ class MatNetClassifier(MatNetBase, NeuralNetClassifier):
     regressors'.
     """
 
+    _task = "classification"
+    # A tiny classifier must move its class scores far in 20 short epochs (scikit-learn's
+    # class-weight check): at 3e-3 IRNet and FCUNet fall short.
+    _test_lr = 1e-2
     _parameter_constraints: dict = {  # noqa: RUF012 - scikit-learn's declaration
         **MatNetBase._parameter_constraints,
         "class_weight": [StrOptions({"balanced"}), dict, None],
@@ -176,18 +180,19 @@ class MatNetClassifier(MatNetBase, NeuralNetClassifier):
 
     def get_split_datasets(self, X, y=None, **fit_params):
         fit = getattr(self, "_fit_", None)
-        if fit is None or fit.validation is not None or self.validation_fraction is None \
-                or not self._can_stratify(y):
+        if fit is None or fit.validation is not None \
+                or self._setting("validation_fraction") is None or not self._can_stratify(y):
             return super().get_split_datasets(X, y, **fit_params)
         # The held-out part keeps the class shares of the training labels.
         seed = getattr(self, "_split_seed_", self.random_state)
-        split = ValidSplit(self.validation_fraction, stratified=True, random_state=seed)
+        split = ValidSplit(self._setting("validation_fraction"), stratified=True,
+                           random_state=seed)
         return split(self.get_dataset(X, y), y)
 
     def _can_stratify(self, y) -> bool:
         # A stratified split needs two rows of every class and one validation row per class.
         counts = np.bincount(np.asarray(y), minlength=self.n_outputs_)
-        n_val = int(np.ceil(self.validation_fraction * len(y)))
+        n_val = int(np.ceil(self._setting("validation_fraction") * len(y)))
         return counts.min() >= 2 and n_val >= len(counts) and len(y) - n_val >= len(counts)
 
     # -- prediction

@@ -10,8 +10,11 @@ targets, one output per target column, the MAE loss. The concrete estimators
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from skorch import NeuralNetRegressor
+from skorch.dataset import unpack_data
+from skorch.utils import to_tensor
 
 from . import nets
 from ._base import MatNetBase
@@ -33,15 +36,32 @@ class MatNetRegressor(MatNetBase, NeuralNetRegressor):
     """Base class of the skmatnet regressors: a skorch ``NeuralNetRegressor``
     with scikit-learn input validation and a training recipe that converges in minutes.
 
-    The defaults are the *recommended recipe*: AdamW at 4e-3, batch 256, a cosine
-    schedule with a 5% warm-up over 100 epochs (or over ``max_time`` seconds),
-    half-width networks. On JARVIS formation energy it reaches the papers'
-    60-minute error in a few minutes on one CPU thread (``docs/performance.md``).
+    The defaults are the *recommended recipe*: AdamW, a cosine schedule with a 5%
+    warm-up over 100 epochs and at least 2,000 steps (or over ``max_time``
+    seconds), half-width networks, and a batch size and peak rate chosen from
+    the training rows (256 and 4e-3 at about 16,000 rows; 16 and 1e-3 at a few
+    hundred; ``effective_params_`` records them, ``docs/defaults.md`` the
+    rules). On JARVIS formation energy it reaches the papers' 60-minute error
+    in a few minutes on one CPU thread (``docs/performance.md``).
     ``from_recipe("paper")`` gives the papers' training exactly.
+
+    Targets are learnt in standard units (``standardize_target``): the network
+    is trained on ``(y - target_mean_) / target_scale_`` and ``predict`` undoes
+    it, so a property in meV, K or MPa trains as one in eV would, and a fit on
+    ``c * y + d`` predicts ``c`` times the fit on ``y``, plus ``d``. The losses
+    in ``history_`` are in the units of ``y``.
     """
 
-    def __init__(self, module, *, criterion=torch.nn.L1Loss, **kwargs):
+    _parameter_constraints: dict = {  # noqa: RUF012 - scikit-learn's declaration
+        **MatNetBase._parameter_constraints,
+        "standardize_target": ["boolean"],
+    }
+    #: The papers trained on raw targets.
+    _paper_settings = {"standardize_target": False}  # noqa: RUF012 - read only
+
+    def __init__(self, module, *, criterion=torch.nn.L1Loss, standardize_target=True, **kwargs):
         super().__init__(module, criterion=criterion, **kwargs)
+        self.standardize_target = standardize_target
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -67,6 +87,65 @@ class MatNetRegressor(MatNetBase, NeuralNetRegressor):
             )
         return y
 
+    # -- targets in standard units
+
+    def _fit_target_encoding(self, y) -> None:
+        """Set ``target_mean_`` and ``target_scale_`` for a fit that starts a training run.
+
+        A fine-tuned network that keeps its pretrained output layer keeps the
+        scale it was trained in (where its source had none: the identity).
+        """
+        inherited = self.__dict__.pop("_inherited_target_encoding", None)
+        if inherited is not None:
+            mean, scale = inherited
+        elif self.standardize_target:
+            mean, scale = _column_mean_and_scale(y)
+        else:
+            mean, scale = np.zeros(y.shape[1]), np.ones(y.shape[1])
+        self.target_mean_ = np.asarray(mean, dtype=np.float64)
+        self.target_scale_ = np.asarray(scale, dtype=np.float64)
+
+    def _target_encoding(self):
+        """``(mean, scale)`` of the targets, or ``None`` where the network learns raw ones."""
+        mean, scale = getattr(self, "target_mean_", None), getattr(self, "target_scale_", None)
+        if mean is None or (not mean.any() and (scale == 1).all()):
+            return None
+        return mean, scale
+
+    def _encode_targets(self, y):
+        encoding = self._target_encoding()
+        if encoding is None:
+            return y
+        mean, scale = encoding
+        return ((y - mean) / scale).astype(y.dtype)
+
+    def _decode_tensor(self, values: torch.Tensor) -> torch.Tensor:
+        mean, scale = self._target_encoding()
+        return (values * torch.as_tensor(scale, dtype=values.dtype, device=values.device)
+                + torch.as_tensor(mean, dtype=values.dtype, device=values.device))
+
+    def _recorded_loss(self, y_pred, y_true):
+        # The loss of standardised outputs and targets, computed in the units of y.
+        if self._target_encoding() is None:
+            return super()._recorded_loss(y_pred, y_true)
+        y_true = to_tensor(y_true, device=y_pred.device)
+        with torch.no_grad():
+            return self.get_loss(self._decode_tensor(y_pred), self._decode_tensor(y_true),
+                                 training=False).detach()
+
+    def _in_target_units(self, step: dict, batch) -> dict:
+        if self._target_encoding() is None:
+            return step
+        _, y_true = unpack_data(batch)
+        return {**step, "loss": self._recorded_loss(step["y_pred"], y_true)}
+
+    def train_step_single(self, batch, **fit_params):
+        # The gradient comes from the loss in standard units; the record is in y's units.
+        return self._in_target_units(super().train_step_single(batch, **fit_params), batch)
+
+    def validation_step(self, batch, **fit_params):
+        return self._in_target_units(super().validation_step(batch, **fit_params), batch)
+
     def predict(self, X, return_std=False):
         """Predict targets for ``X``.
 
@@ -88,12 +167,24 @@ class MatNetRegressor(MatNetBase, NeuralNetRegressor):
                 "MatNetEnsembleRegressor(estimator) gives predict(X, return_std=True)"
             )
         predictions = self._network_output(X)
+        encoding = self._target_encoding()
+        if encoding is not None:
+            predictions = predictions * encoding[1] + encoding[0]
         return predictions.ravel() if self._y_is_1d_ else predictions
 
     @property
     def predict_proba(self):
         # A regressor has no probabilities; hasattr(model, "predict_proba") is False.
         raise AttributeError(f"{type(self).__name__} is a regressor and has no predict_proba")
+
+
+def _column_mean_and_scale(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column mean and standard deviation of ``y`` in float64; a constant column
+    gets scale 1 (its network then learns differences from the mean)."""
+    y = np.asarray(y, dtype=np.float64)
+    mean, scale = y.mean(axis=0), y.std(axis=0)
+    scale[~(scale > 0) | ~np.isfinite(scale)] = 1.0
+    return mean, scale
 
 
 MatNetRegressor.__doc__ = with_shared_sections(MatNetRegressor.__doc__)

@@ -39,6 +39,7 @@ LAYERS = {
     "skmatnet._training": "estimators",
     "skmatnet._recipes": "estimators",
     "skmatnet._recipe_names": "estimators",
+    "skmatnet._adaptive": "estimators",
     "skmatnet._device": "estimators",
     "skmatnet._fast_path": "estimators",
     "skmatnet._estimator_docs": "estimators",

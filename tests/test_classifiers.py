@@ -20,33 +20,15 @@ from small_estimators import CLASSIFIERS, EXPECTED_FAILURES, small
 from skmatnet import (
     BRNetClassifier,
     ElementFractionTransformer,
-    FCUNetClassifier,
     IRNetClassifier,
     load_dataset,
     load_model,
     save_model,
 )
 
-#: A learning check the test settings are too small for, for two of the networks.
-SMALL_NETWORK_FAILURES = {
-    "check_class_weight_classifiers": (
-        "a learning check: under class weights 1000 : 0.0001 the model must predict class 0 "
-        "for 87% of 100 very noisy blob points, unscaled. With the cheap test settings (20 "
-        "epochs, 4-16 units) BRNet reaches 0.88 and FCUNet 0.98 on two classes, and IRNet "
-        "and FCUNet fall short on three. class_weight itself is tested below: the weights "
-        "reach the loss, and a heavier class is predicted more often"
-    ),
-}
-
-
-def expected_failures(estimator) -> dict:
-    if type(estimator) in (IRNetClassifier, FCUNetClassifier):
-        return {**EXPECTED_FAILURES, **SMALL_NETWORK_FAILURES}
-    return EXPECTED_FAILURES
-
 
 @parametrize_with_checks([small(cls) for cls in CLASSIFIERS],
-                         expected_failed_checks=expected_failures)
+                         expected_failed_checks=lambda estimator: EXPECTED_FAILURES)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 

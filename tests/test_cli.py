@@ -189,4 +189,5 @@ def test_recipe_option_trains_with_the_papers_recipe(tmp_path):
     paper, recommended = runs["paper"], runs["recommended"]
     assert (paper.lr, paper.batch_size, paper.width, paper.lr_schedule) == (1e-4, 32, 1.0, None)
     assert paper.optimizer is torch.optim.Adam and paper.patience == 100
-    assert (recommended.lr, recommended.width, recommended.lr_schedule) == (4e-3, 0.5, "cosine")
+    assert (recommended.lr, recommended.width, recommended.lr_schedule) == ("auto", "auto",
+                                                                            "cosine")

@@ -25,7 +25,7 @@ from skmatnet import (
     load_dataset,
     nets,
 )
-from skmatnet._recipes import DEFAULT_SCHEDULE_EPOCHS
+from skmatnet._adaptive import recommended_settings
 from skmatnet.callbacks import LRSchedule, schedule_factor
 from skmatnet.exceptions import FitInterruptedWarning
 
@@ -172,11 +172,17 @@ def test_time_budget_anneals_to_the_floor(jarvis_rows, steady_clock):
     assert rates[-1] <= 0.02 * 2e-3
 
 
-def test_max_epochs_none_runs_the_default_schedule_length():
+def test_max_epochs_none_runs_the_schedule_length_of_the_rules():
     net = BRNetRegressor()
-    assert net.max_epochs is None and net._epochs_for_fit() == DEFAULT_SCHEDULE_EPOCHS
-    assert BRNetRegressor(max_time=60)._epochs_for_fit() > 10**6
-    assert BRNetRegressor(max_epochs=7, max_time=60)._epochs_for_fit() == 7
+    net._resolve_settings(20_000, fixed_validation=True, continuing=False)
+    assert net.max_epochs is None
+    assert net._epochs_for_fit() == recommended_settings(20_000)["max_epochs"]
+    net = BRNetRegressor(max_time=60)
+    net._resolve_settings(20_000, fixed_validation=True, continuing=False)
+    assert net._epochs_for_fit() > 10**6
+    net = BRNetRegressor(max_epochs=7, max_time=60)
+    net._resolve_settings(20_000, fixed_validation=True, continuing=False)
+    assert net._epochs_for_fit() == 7
 
 
 def test_a_warm_started_fit_runs_a_new_schedule_from_the_new_rate(jarvis_rows):
@@ -252,7 +258,8 @@ def test_defaults_are_the_recommended_recipe():
     params = BRNetRegressor().get_params(deep=False)
     assert params["optimizer"] is torch.optim.AdamW
     assert (params["lr"], params["batch_size"], params["lr_schedule"], params["width"],
-            params["max_epochs"]) == (4e-3, 256, "cosine", 0.5, None)
+            params["max_epochs"], params["standardize_target"]) == (
+        "auto", "auto", "cosine", "auto", None, True)
     # clone and GridSearchCV see the same defaults
     assert clone(BRNetRegressor()).get_params(deep=False) == params
     assert BRNetRegressor.from_recipe().get_params(deep=False) == params
@@ -264,7 +271,7 @@ def test_paper_recipe_settings(cls, patience):
     net = cls.from_recipe("paper")
     assert net.optimizer is torch.optim.Adam
     assert (net.lr, net.batch_size, net.max_epochs, net.patience, net.lr_schedule,
-            net.width) == (1e-4, 32, 3000, patience, None, 1.0)
+            net.width, net.standardize_target) == (1e-4, 32, 3000, patience, None, 1.0, False)
     assert not net.get_params_for("optimizer")  # no weight decay, Adam's own defaults
     # explicit parameters win over the recipe
     assert cls.from_recipe("paper", lr=1e-3, max_time=60).lr == 1e-3

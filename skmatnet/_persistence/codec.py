@@ -23,7 +23,7 @@ from .. import nets
 __all__ = ["FORMAT_VERSION", "ModelFileError"]
 
 #: Version of the file layout written by :func:`save_model`.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 _CONFIG = "config.json"
 _WEIGHTS = "weights.safetensors"
@@ -46,6 +46,8 @@ _PARAM_CLASSES: dict[str, type] = {
 #: Estimator parameters added after the first file format, with the values that
 #: reproduce how older files were trained.
 _PARAMETERS_ADDED_LATER = {"width": 1.0, "warmup": 0.0, "bn_momentum": 0.01}
+#: A regressor's parameters added later, likewise (older regressors learnt raw targets).
+_REGRESSOR_PARAMETERS_ADDED_LATER = {"standardize_target": False}
 _CLASS_NAMES = {cls: name for name, cls in _PARAM_CLASSES.items()}
 
 

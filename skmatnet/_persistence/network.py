@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -34,6 +35,8 @@ class SavedNetwork:
     n_features_in_: int
     width: float
     estimator: str  # the estimator class named in the file ("skmatnet.BRNetRegressor")
+    #: ``(mean, scale)`` of the targets its outputs are in; ``None``: raw targets.
+    target_encoding: tuple | None = None
 
 
 def _default_network(estimator: str) -> type:
@@ -69,11 +72,18 @@ def read_network(path: str | os.PathLike) -> SavedNetwork | None:
     fitted = _require(spec, "fitted", path, "estimator ", dict)
     n_features = _require(fitted, "n_features_in_", path, "fitted attribute ", int)
     n_outputs = _require(fitted, "n_outputs_", path, "fitted attribute ", int)
+    width = params["width"]
+    if width == "auto":  # the rules chose it at the fit; the file records what they chose
+        settings = _decode(fitted.get("effective_params_"), path)
+        width = settings.get("width") if isinstance(settings, dict) else None
+        if not isinstance(width, (int, float)) or isinstance(width, bool) or width <= 0:
+            raise ModelFileError(path, f"{_CONFIG}: width is 'auto', but the fitted "
+                                       "effective_params_ do not give the width used")
     module = params.get("module", _default_network(class_name))
     prefix = "module__"
     kwargs = network_kwargs(
         module, {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)},
-        n_features=n_features, n_outputs=n_outputs, width=params["width"],
+        n_features=n_features, n_outputs=n_outputs, width=width,
         bn_momentum=params.get("bn_momentum", 0.1))
     state = _load_weights(weights, weights_name, path)
     # Building the network draws initial weights: keep the caller's RNG untouched.
@@ -85,4 +95,9 @@ def read_network(path: str | os.PathLike) -> SavedNetwork | None:
                 path, f"the network described in {_CONFIG} cannot be built: {_short(exc)}"
             ) from None
     _fill_network(network, state, weights_name, path)
-    return SavedNetwork(network.eval(), n_features, float(params["width"]), class_name)
+    encoding = None
+    if "target_mean_" in fitted and "target_scale_" in fitted:
+        encoding = tuple(np.asarray(_decode(fitted[name], path), dtype=np.float64)
+                         for name in ("target_mean_", "target_scale_"))
+    return SavedNetwork(network.eval(), n_features, float(width), class_name,
+                        encoding)

@@ -34,6 +34,7 @@ from .codec import (
     _CONFIG,
     _FORMAT_NAME,
     _PARAMETERS_ADDED_LATER,
+    _REGRESSOR_PARAMETERS_ADDED_LATER,
     _WEIGHTS,
     FORMAT_VERSION,
     ModelFileError,
@@ -61,7 +62,9 @@ _TRANSFORMERS: dict[str, type] = {
 }
 #: Fitted attributes of an estimator: required, then written when present.
 _FITTED_REQUIRED = ("n_features_in_", "n_outputs_", "_y_is_1d_", "n_epochs_", "best_epoch_")
-_FITTED_OPTIONAL = ("feature_names_in_", "stop_reason_", "kept_epoch_")
+_FITTED_OPTIONAL = ("feature_names_in_", "stop_reason_", "kept_epoch_", "effective_params_")
+#: A regressor's: the scale its network learnt the targets in (absent: raw targets).
+_REGRESSOR_OPTIONAL = (*_FITTED_OPTIONAL, "target_mean_", "target_scale_")
 #: A classifier's: its labels instead of the target shape, and its class weights.
 _CLASSIFIER_REQUIRED = ("n_features_in_", "n_outputs_", "classes_", "n_epochs_", "best_epoch_")
 _CLASSIFIER_OPTIONAL = (*_FITTED_OPTIONAL, "_class_weights_")
@@ -72,7 +75,7 @@ def _fitted_names(cls: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The (required, optional) fitted attributes of estimator class ``cls``."""
     if issubclass(cls, classifiers.MatNetClassifier):
         return _CLASSIFIER_REQUIRED, _CLASSIFIER_OPTIONAL
-    return _FITTED_REQUIRED, _FITTED_OPTIONAL
+    return _FITTED_REQUIRED, _REGRESSOR_OPTIONAL
 
 
 def _split_model(model: Any) -> tuple[list[tuple[str, Any]], tuple[str, Any]]:
@@ -184,6 +187,8 @@ def load_single(path: Path, device: Any = None) -> Any:
     # A file without these parameters was trained before they existed, when every
     # network had its published width and the rate no warm-up.
     params = {**_PARAMETERS_ADDED_LATER, **params}
+    if issubclass(_ESTIMATORS[class_name], estimators.MatNetRegressor):
+        params = {**_REGRESSOR_PARAMETERS_ADDED_LATER, **params}
     net = _build(_ESTIMATORS[class_name], params, path, class_name)
     if device is not None:
         net.set_params(device=device)
@@ -260,12 +265,27 @@ def _set_fitted(obj: Any, fitted: Any, path: Path, required: tuple[str, ...],
         value = _decode(value, path)
         if name == "feature_names_in_":
             value = np.asarray(value, dtype=object)
+        if name in ("target_mean_", "target_scale_"):
+            value = _float_array(value, name, path)
+        if name == "effective_params_" and not isinstance(value, dict):
+            raise ModelFileError(path, f"{_CONFIG}: fitted attribute {name} is not an object")
         if name == "classes_":
             # JSON keeps str, int, float and bool labels, so the array gets its dtype back.
             encoder = LabelEncoder()
             encoder.classes_ = np.asarray(value)
             name, value = "_label_encoder_", encoder
         setattr(obj, name, value)
+
+
+def _float_array(value: Any, name: str, path: Path) -> np.ndarray:
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.ndim != 1 or not np.isfinite(array).all():
+        raise ModelFileError(path, f"{_CONFIG}: fitted attribute {name} is not a list of "
+                                   "finite numbers")
+    return array
 
 
 def _set_fitted_transformer(transformer: Any, fitted: Any, path: Path) -> None:

@@ -403,14 +403,11 @@ class NetworkRunner(ModelRunner):
         return estimator, {}, None
 
     def fit(self, template, X_tr, y_tr, X_va, y_va, label, log, verbose):
-        from .._recipes import DEFAULT_SCHEDULE_EPOCHS
         from ..callbacks.progress import STOP_REASONS, EpochPrinter
 
         model = clone(template)
         tag = self.name + (f" {label}" if label else "")
-        epochs = model.max_epochs
-        if epochs is None and self.settings.max_time is None:
-            epochs = DEFAULT_SCHEDULE_EPOCHS  # the schedule's default length
+        epochs = model.max_epochs  # None: the printer shows the schedule the fit chooses
         model.set_params(
             callbacks=[("benchmark_progress", EpochPrinter(tag, epochs, enabled=verbose))],
             max_time=self.settings.max_time,

@@ -36,8 +36,9 @@ class EpochPrinter(Callback):
     label : str
         Shown in brackets, e.g. ``brnet`` or ``brnet fold 2/10``.
     max_epochs : int or None
-        The epoch limit, shown after the epoch number (None: a time budget ends
-        the fit, and the elapsed time is what counts).
+        The epoch limit, shown after the epoch number. None: the length of the
+        schedule the fit chose (the estimator's ``effective_params_``), or none
+        where a time budget ends the fit.
     interval : float, default=2.0
         Smallest number of seconds between two lines.
     enabled : bool, default=True
@@ -60,6 +61,9 @@ class EpochPrinter(Callback):
     def on_train_begin(self, net, **kwargs):
         self.start_ = time.monotonic()
         self.last_ = -np.inf
+        self.limit_ = self.max_epochs
+        if self.limit_ is None:
+            self.limit_ = (getattr(net, "effective_params_", None) or {}).get("max_epochs")
 
     def on_epoch_end(self, net, **kwargs):
         if not self.enabled:
@@ -73,7 +77,7 @@ class EpochPrinter(Callback):
         valid = row.get("valid_loss")
         valid_text = f" valid {valid:.4f}" if valid is not None else ""
         best = " *" if row.get("valid_loss_best") else ""
-        limit = "" if self.max_epochs is None else f"/{self.max_epochs}"
+        limit = "" if self.limit_ is None else f"/{self.limit_}"
         print(f"[{self.label}] epoch {epoch}{limit} "
               f"train {row.get('train_loss', float('nan')):.4f}{valid_text}{best} "
               f"({now - self.start_:.0f} s)", file=sys.stderr, flush=True)

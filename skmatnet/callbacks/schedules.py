@@ -70,7 +70,7 @@ class LRSchedule(Callback):
     """Set the learning rate before every training batch from a schedule shape.
 
     The schedule runs once per ``fit`` (and once per ``partial_fit`` call),
-    from the net's ``lr`` as base rate, over ``max_epochs`` epochs or
+    from ``lr`` (or the net's ``lr``) as base rate, over ``max_epochs`` epochs or
     ``max_time`` seconds, whichever ends first: its progress is the larger of
     the fraction of epochs done and the fraction of the time budget used. With
     only ``max_time`` the rate anneals by elapsed wall-clock time and reaches
@@ -89,6 +89,8 @@ class LRSchedule(Callback):
     resumed : bool
         The fit continues from a checkpoint: the epochs already in the history
         count as done, so the resumed schedule matches an uninterrupted one.
+    lr : float or None
+        The base rate; ``None``: the net's ``lr``.
 
     Attributes
     ----------
@@ -98,8 +100,9 @@ class LRSchedule(Callback):
     """
 
     def __init__(self, shape="cosine", warmup=0.0, max_epochs=None, max_time=None,
-                 resumed=False):
+                 resumed=False, lr=None):
         self.shape = shape
+        self.lr = lr
         self.warmup = warmup
         self.max_epochs = max_epochs
         self.max_time = max_time
@@ -143,7 +146,8 @@ class LRSchedule(Callback):
     def on_batch_begin(self, net, training=False, **kwargs):
         if not training:
             return
-        self.lr_ = net.lr * schedule_factor(self.shape, self.progress(), self.warmup)
+        base = net.lr if self.lr is None else self.lr
+        self.lr_ = base * schedule_factor(self.shape, self.progress(), self.warmup)
         for group in net.optimizer_.param_groups:
             group["lr"] = self.lr_
         self.batch_ += 1

@@ -134,12 +134,9 @@ def _network(args: argparse.Namespace, kind: str):
 
 def _progress(args: argparse.Namespace, net):
     """The per-epoch progress printer of ``skmatnet benchmark``, on stderr."""
-    from .._recipes import DEFAULT_SCHEDULE_EPOCHS
     from ..callbacks import EpochPrinter
 
-    epochs = net.max_epochs
-    if epochs is None and net.max_time is None:
-        epochs = DEFAULT_SCHEDULE_EPOCHS
+    epochs = net.max_epochs  # None: the printer shows the schedule the fit chooses
     label = args.model if not args.ensemble else f"{args.model} ensemble of {args.ensemble}"
     return EpochPrinter(label, epochs, enabled=not args.quiet)
 
@@ -188,8 +185,8 @@ def _summarise(data, nets, seconds: float, output: Path) -> None:
     print(f"trained {what} on {len(data)} rows of {data.name}; target: {data.target}"
           f"{f' [{data.units}]' if data.units else ''}")
     stops = sorted({STOP_REASONS.get(n.stop_reason_, str(n.stop_reason_)) for n in nets})
-    held_out = (f" on the {first.validation_fraction:.0%} of rows held out"
-                if first.validation_fraction else "")
+    share = first.effective_params_["validation_fraction"]
+    held_out = f" on the {share:.0%} of rows held out" if share else ""
     print(f"epochs: {', '.join(str(n.n_epochs_) for n in nets)} (stopped by "
           f"{', '.join(stops)}); best epoch "
           f"{', '.join(str(n.best_epoch_) for n in nets)}{held_out}")

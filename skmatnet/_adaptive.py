@@ -1,0 +1,137 @@
+"""The recommended recipe's rules: training settings chosen from the data of a fit.
+
+A parameter left at ``"auto"`` (``lr``, ``batch_size``, ``width``,
+``validation_fraction``; ``max_epochs=None`` without ``max_time``) is set at
+each fit by :func:`recommended_settings` and :func:`validation_fraction_for`
+from the number of training rows and the task, and the fitted estimator records
+what it used in ``effective_params_``; ``get_params()`` keeps showing ``"auto"``, so a
+``clone`` decides again on its own data. Explicit values always win.
+
+Every rule was measured with ``benchmarks/default_recipe.py``; the figures are in
+``docs/defaults.md``. Torch-free, so the command line and the benchmark's
+configuration can show the rules without importing torch.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["AUTO", "AUTO_PARAMETERS", "recommended_settings", "schedule_epochs",
+           "validation_fraction_for"]
+
+#: The value of a parameter that the rules below set at each fit.
+AUTO = "auto"
+#: The parameters that may be ``"auto"``.
+AUTO_PARAMETERS = ("lr", "batch_size", "width", "validation_fraction")
+
+#: Batch size of large sets (the recipe search's best on 21,659 JARVIS rows) ...
+LARGE_BATCH = 256
+#: ... and the smallest one, below which a CPU step costs as much as a larger one.
+SMALL_BATCH = 16
+#: A batch size of about rows / ROWS_PER_BATCH between the two: 64 steps per epoch and more.
+ROWS_PER_BATCH = 64
+#: Peak rate at ``LARGE_BATCH``; smaller batches scale it by the square root of their size.
+LARGE_BATCH_LR = 4e-3
+#: From this many rows on the batch stops growing, and the peak rate falls with the square
+#: root of the rows instead (an epoch has more steps: at 4e-3 BRNet diverged on 270,000
+#: OQMD band gaps, at 2e-3 its loss spiked 75-fold, at 1e-3 it trained smoothly).
+LARGE_SET_ROWS = LARGE_BATCH * ROWS_PER_BATCH
+#: The schedule's length: 100 epochs (a classifier: 25, its validation log-loss is
+#: lowest early), and at least this many optimizer steps, so a few hundred rows train
+#: as many steps as a few thousand do.
+MIN_EPOCHS = {"regression": 100, "classification": 25}
+MIN_STEPS = 2000
+#: Hidden-layer width multiplier.
+WIDTH = 0.5
+#: The share of a fit's rows held out to pick the kept epoch ...
+VALIDATION_FRACTION = 0.1
+#: ... from this many rows on (a regressor; a classifier always holds some out): below it,
+#: tens of validation rows choose the epoch by chance and the training set is 10% smaller.
+MIN_VALIDATED_ROWS = 1000
+
+
+def validation_fraction_for(n_rows: int, task: str = "regression") -> float | None:
+    """The validation share of a fit on ``n_rows`` rows (before the split).
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows given to ``fit``.
+    task : {"regression", "classification"}, default="regression"
+        What the estimator predicts.
+
+    Returns
+    -------
+    float or None
+        ``None``: no validation split; the fit keeps its last epoch.
+    """
+    if task == "regression" and n_rows < MIN_VALIDATED_ROWS:
+        return None
+    return VALIDATION_FRACTION
+
+
+def _power_of_two(value: float) -> int:
+    return 2 ** max(0, round(math.log2(max(value, 1.0))))
+
+
+def schedule_epochs(n_rows: int, batch_size: int, task: str = "regression") -> int:
+    """Epochs of a schedule of ``MIN_EPOCHS[task]`` epochs and at least ``MIN_STEPS`` steps.
+
+    Parameters
+    ----------
+    n_rows : int
+        Training rows per epoch.
+    batch_size : int
+        Rows per optimizer step.
+    task : {"regression", "classification"}, default="regression"
+        What the estimator predicts.
+
+    Returns
+    -------
+    int
+    """
+    steps_per_epoch = max(1, math.ceil(n_rows / batch_size))
+    return max(MIN_EPOCHS[task], math.ceil(MIN_STEPS / steps_per_epoch))
+
+
+def recommended_settings(n_rows: int | None, task: str = "regression") -> dict:
+    """The recommended recipe's settings for a fit on ``n_rows`` training rows.
+
+    The batch size is a 64th of the rows, a power of two from 16 to 256; the
+    peak rate 4e-3 at batch 256, scaled by the square root of a smaller batch
+    and, above ``LARGE_SET_ROWS`` rows, by the square root of
+    ``LARGE_SET_ROWS / n_rows``; the schedule ``MIN_EPOCHS[task]`` epochs and
+    at least ``MIN_STEPS`` steps; the width 0.5.
+
+    Parameters
+    ----------
+    n_rows : int or None
+        Rows the network trains on (after the validation split); ``None``:
+        unknown, the settings of a large set (a network built before any fit).
+    task : {"regression", "classification"}
+        What the estimator predicts.
+
+    Returns
+    -------
+    dict
+        ``lr``, ``batch_size``, ``width`` and ``max_epochs`` (the schedule's
+        length when neither ``max_epochs`` nor ``max_time`` is given).
+
+    Examples
+    --------
+    >>> from skmatnet._adaptive import recommended_settings
+    >>> recommended_settings(20_000)["batch_size"], recommended_settings(300)["batch_size"]
+    (256, 16)
+    """
+    if task not in ("regression", "classification"):
+        raise ValueError(f"task must be 'regression' or 'classification', got {task!r}")
+    n_rows = LARGE_SET_ROWS if n_rows is None else max(int(n_rows), 1)
+    batch_size = min(LARGE_BATCH, max(SMALL_BATCH, _power_of_two(n_rows / ROWS_PER_BATCH)))
+    lr = LARGE_BATCH_LR * math.sqrt(batch_size / LARGE_BATCH)
+    lr *= min(1.0, math.sqrt(LARGE_SET_ROWS / n_rows))
+    return {
+        "lr": float(f"{lr:.2g}"),
+        "batch_size": batch_size,
+        "width": WIDTH,
+        "max_epochs": schedule_epochs(n_rows, batch_size, task),
+    }

@@ -1,0 +1,239 @@
+"""The recommended recipe's rules and unit-free training, on real JARVIS rows.
+
+Which settings a fit of a given size and task uses (``effective_params_``), that
+explicit parameters win and ``get_params`` keeps what the user set; that a
+regressor learns its targets in standard units, so a fit on ``c * y + d``
+predicts ``c`` times the fit on ``y`` plus ``d``, with losses in the user's
+units, kept through saving, ``partial_fit`` and fine-tuning.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from shared_data import needs_data
+from sklearn.base import clone
+
+from skmatnet import (
+    BRNetClassifier,
+    BRNetRegressor,
+    ElementFractionTransformer,
+    ElemNetRegressor,
+    load_dataset,
+    load_model,
+    save_model,
+)
+from skmatnet._adaptive import (
+    LARGE_BATCH,
+    LARGE_BATCH_LR,
+    LARGE_SET_ROWS,
+    MIN_EPOCHS,
+    MIN_STEPS,
+    SMALL_BATCH,
+    recommended_settings,
+)
+
+pytestmark = needs_data
+
+#: A tiny BRNet: the rules are about the training loop, not the network's size.
+TINY = {"module__stage_widths": (16, 8, 4), "module__stage_layers": (2, 2, 1),
+        "module__branch_layers": (2, 2), "device": "cpu", "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def jarvis_rows():
+    formulas, y = load_dataset("jarvis_formation_energy", return_X_y=True)
+    rows = np.random.default_rng(3).choice(len(y), size=400, replace=False)
+    X = ElementFractionTransformer().fit_transform(formulas[rows]).astype(np.float32)
+    return X, y[rows].astype(np.float32)
+
+
+# -- the rules ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("task", ["regression", "classification"])
+def test_rules_give_small_sets_small_batches_and_enough_steps(task):
+    sizes = [50, 90, 300, 1_000, 3_000, 10_000, 20_000, 300_000]
+    settings = [recommended_settings(n, task) for n in sizes]
+    batches = [s["batch_size"] for s in settings]
+    assert batches[0] == batches[1] == SMALL_BATCH and batches[-1] == LARGE_BATCH
+    assert batches == sorted(batches)  # never smaller for more rows
+    for n, s in zip(sizes, settings, strict=True):
+        # the rate follows the square root of the batch size (the recipe search's scaling),
+        # and falls on large sets, whose epochs have many steps
+        expected = LARGE_BATCH_LR * (s["batch_size"] / LARGE_BATCH) ** 0.5
+        assert s["lr"] == pytest.approx(expected * min(1, (LARGE_SET_ROWS / n) ** 0.5),
+                                        rel=2e-2)
+        steps = s["max_epochs"] * -(-n // s["batch_size"])
+        assert s["max_epochs"] >= MIN_EPOCHS[task] and steps >= MIN_STEPS
+    # 90 rows at batch 16 are 6 steps an epoch: the schedule is long in epochs, not in steps
+    assert settings[1]["max_epochs"] == -(-MIN_STEPS // 6)
+    assert settings[-1]["max_epochs"] == MIN_EPOCHS[task]
+    assert settings[-1]["lr"] < settings[-2]["lr"] < LARGE_BATCH_LR
+    assert recommended_settings(LARGE_SET_ROWS, task)["lr"] == LARGE_BATCH_LR  # the peak
+    assert recommended_settings(None) == recommended_settings(LARGE_BATCH * 64)
+    with pytest.raises(ValueError, match="task must be"):
+        recommended_settings(100, "ranking")
+
+
+def test_a_classifier_trains_a_shorter_schedule():
+    # its validation log-loss is lowest early: a long schedule only overfits
+    for n in (3_000, 20_000, 300_000):
+        classifier = recommended_settings(n, "classification")
+        regressor = recommended_settings(n, "regression")
+        assert classifier["max_epochs"] < regressor["max_epochs"]
+        assert {k: v for k, v in classifier.items() if k != "max_epochs"} == {
+            k: v for k, v in regressor.items() if k != "max_epochs"}
+
+
+def test_a_fit_records_the_settings_the_rules_chose_for_its_rows(jarvis_rows):
+    X, y = jarvis_rows
+    net = BRNetRegressor(max_epochs=2, **TINY).fit(X, y)
+    # 400 rows: a regressor holds none out below 1,000, and the rules see all 400
+    assert net.effective_params_ == {**recommended_settings(400), "max_epochs": 2,
+                                     "validation_fraction": None}
+    assert "valid_loss" not in net.history_[-1] and net.best_epoch_ is None
+    assert net.get_params()["lr"] == net.get_params()["batch_size"] == "auto"
+    assert clone(net).get_params(deep=False) == net.get_params(deep=False)
+    # the optimizer and the batches used what the rules chose
+    assert net.optimizer_.defaults["lr"] == recommended_settings(400)["lr"]
+    assert max(net.history_[:, "lr"]) <= recommended_settings(400)["lr"]
+    assert net.history_[-1, "train_batch_count"] == -(-400 // recommended_settings(400)[
+        "batch_size"])
+
+
+def test_a_validation_split_from_a_thousand_rows_and_for_every_classifier(jarvis_rows):
+    X, y = jarvis_rows
+    X, y = np.concatenate([X] * 3), np.concatenate([y] * 3)  # 1,200 rows
+    net = BRNetRegressor(max_epochs=1, **TINY).fit(X, y)
+    assert net.effective_params_["validation_fraction"] == 0.1
+    assert net.effective_params_["batch_size"] == recommended_settings(1080)["batch_size"]
+    assert net.best_epoch_ == 1
+    classifier = BRNetClassifier(max_epochs=1, **TINY).fit(X[:400], y[:400] > -0.5)
+    assert classifier.effective_params_["validation_fraction"] == 0.1
+    assert "valid_loss" in classifier.history_[-1]
+    # explicit settings win; a fixed validation set leaves every row to training
+    assert BRNetRegressor(max_epochs=1, validation_fraction=0.3, **TINY).fit(
+        X[:400], y[:400]).effective_params_["validation_fraction"] == 0.3
+    fixed = BRNetRegressor(max_epochs=1, **TINY).fit(X[:400], y[:400], X_val=X[-50:],
+                                                     y_val=y[-50:])
+    assert fixed.best_epoch_ == 1
+    assert fixed.history_[-1, "train_batch_count"] == -(-400 // recommended_settings(400)[
+        "batch_size"])
+
+
+def test_explicit_parameters_win_over_the_rules(jarvis_rows):
+    X, y = jarvis_rows
+    net = BRNetRegressor(lr=2e-3, batch_size=100, width=0.25, max_epochs=1, **TINY).fit(X, y)
+    assert net.effective_params_ == {"lr": 2e-3, "batch_size": 100, "width": 0.25,
+                                     "validation_fraction": None, "max_epochs": 1}
+    assert net.history_[-1, "train_batch_count"] == 4  # 400 rows in batches of 100
+    timed = BRNetRegressor(max_time=1, **TINY).fit(X, y)
+    assert timed.effective_params_["max_epochs"] is None  # the budget defines the schedule
+
+
+def test_classifiers_use_the_rules_too(jarvis_rows):
+    X, y = jarvis_rows
+    net = BRNetClassifier(max_epochs=1, **TINY).fit(X, y > -0.5)
+    assert net.effective_params_["batch_size"] == recommended_settings(
+        360, "classification")["batch_size"]
+
+
+def test_a_continuation_keeps_the_settings_its_run_started_with(jarvis_rows):
+    X, y = jarvis_rows
+    net = BRNetRegressor(max_epochs=1, **TINY)
+    net.partial_fit(X, y)
+    started = dict(net.effective_params_)
+    net.partial_fit(X[:40], y[:40])  # a small chunk does not turn the run into a small one
+    assert net.effective_params_ == started
+    net.set_params(lr=1e-4)
+    net.partial_fit(X[:40], y[:40])
+    assert net.effective_params_ == {**started, "lr": 1e-4}
+
+
+def test_fine_tuning_takes_the_pretrained_width(jarvis_rows, tmp_path):
+    X, y = jarvis_rows
+    source = BRNetRegressor(width=0.25, max_epochs=1, random_state=0, device="cpu").fit(X, y)
+    path = save_model(source, tmp_path / "source.skmatnet")
+    for init_from in (path, source):
+        tuned = BRNetRegressor(init_from=init_from, max_epochs=1, device="cpu").fit(X, y)
+        assert tuned.effective_params_["width"] == 0.25
+
+
+def test_a_saved_model_keeps_its_settings(jarvis_rows, tmp_path):
+    X, y = jarvis_rows
+    net = BRNetRegressor(max_epochs=1, **TINY).fit(X, y)
+    loaded = load_model(save_model(net, tmp_path / "net.skmatnet"))
+    assert loaded.effective_params_ == net.effective_params_
+    assert loaded.get_params()["lr"] == "auto"
+    np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
+
+
+# -- unit-free training -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("scale", "shift"), [(1e3, 0.0), (1e-3, 0.0), (1.0, 10.0)])
+def test_a_fit_in_other_units_predicts_in_those_units(jarvis_rows, scale, shift):
+    # eV/atom -> meV/atom (1e3), keV/atom (1e-3), and a shifted reference energy
+    X, y = jarvis_rows
+    reference = BRNetRegressor(max_epochs=3, **TINY).fit(X, y)
+    other = BRNetRegressor(max_epochs=3, **TINY).fit(X, y * np.float32(scale)
+                                                     + np.float32(shift))
+    expected = reference.predict(X) * scale + shift
+    # float32 noise: the targets are rounded to float32 in their own units
+    np.testing.assert_allclose(other.predict(X), expected, rtol=1e-4,
+                               atol=1e-5 * scale + 1e-5 * abs(shift))
+    # the losses are in the units of y too
+    np.testing.assert_allclose(other.history_[:, "train_loss"],
+                               np.array(reference.history_[:, "train_loss"]) * scale, rtol=1e-4)
+    assert other.target_scale_[0] == pytest.approx(reference.target_scale_[0] * scale, rel=1e-5)
+
+
+def test_raw_targets_without_standardisation(jarvis_rows):
+    X, y = jarvis_rows
+    raw = BRNetRegressor(max_epochs=15, standardize_target=False, **TINY).fit(X, y * 1000)
+    assert raw.target_mean_.tolist() == [0.0] and raw.target_scale_.tolist() == [1.0]
+    standard = BRNetRegressor(max_epochs=15, **TINY).fit(X, y * 1000)
+    # 1000 times the eV/atom scale from a zero-centred output: raw targets are far from learnt
+    mae = {name: np.mean(np.abs(model.predict(X) - y * 1000))
+           for name, model in (("raw", raw), ("standard", standard))}
+    assert mae["standard"] < 0.5 * mae["raw"]
+
+
+def test_the_scale_of_the_first_fit_stays(jarvis_rows, tmp_path):
+    X, y = jarvis_rows
+    net = BRNetRegressor(max_epochs=1, **TINY)
+    net.partial_fit(X[:200], y[:200])
+    mean, scale = net.target_mean_.copy(), net.target_scale_.copy()
+    net.partial_fit(X[200:] , y[200:] + 5)
+    assert net.target_mean_ == mean and net.target_scale_ == scale
+    loaded = load_model(save_model(net, tmp_path / "net.skmatnet"))
+    np.testing.assert_array_equal(loaded.target_mean_, mean)
+    np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
+    # fine-tuning keeps the output layer and so its scale; a new output layer gets a new one
+    kept = BRNetRegressor(init_from=net, max_epochs=1, **TINY).fit(X, y * 1000)
+    assert kept.target_mean_ == mean and kept.target_scale_ == scale
+    fresh = BRNetRegressor(init_from=net, reset_output=True, max_epochs=1, **TINY).fit(X, y * 1000)
+    assert fresh.target_scale_[0] == pytest.approx(np.std(y * 1000, dtype=np.float64), rel=1e-5)
+
+
+def test_multi_output_targets_are_scaled_per_column(jarvis_rows):
+    X, y = jarvis_rows
+    Y = np.column_stack([y, y * 1000])
+    net = BRNetRegressor(max_epochs=15, **TINY).fit(X, Y)
+    assert net.target_scale_[1] == pytest.approx(1000 * net.target_scale_[0], rel=1e-5)
+    predicted = net.predict(X)
+    assert predicted.shape == (len(X), 2)
+    # the two columns are the same property in two units: both are learnt alike
+    errors = np.mean(np.abs(predicted - Y), axis=0)
+    assert errors[1] / 1000 == pytest.approx(errors[0], rel=0.3)
+    assert errors[0] < 0.6 * np.mean(np.abs(y - np.median(y)))  # better than a constant
+
+
+def test_elemnet_and_the_paper_recipe(jarvis_rows):
+    X, y = jarvis_rows
+    paper = ElemNetRegressor.from_recipe("paper", max_epochs=1, device="cpu",
+                                         module__widths=(16, 8), module__dropout=(0.1,))
+    assert paper.standardize_target is False
+    paper.fit(X, y)
+    assert paper.target_mean_.tolist() == [0.0]

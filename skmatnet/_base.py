@@ -240,6 +240,7 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
         params = {**PAPER_RECIPE, "patience": cls._paper_patience, "max_epochs": 20,
                   "batch_size": 16, "random_state": 0, "lr": cls._test_lr, "device": "cpu",
                   "bn_momentum": 0.1}
+        params.update(cls._recipe_overrides.get("paper", {}))
         params.update({f"module__{k}": v for k, v in cls._test_module_params.items()})
         return params
 

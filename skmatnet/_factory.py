@@ -23,6 +23,15 @@ def _fill(text: str) -> str:
     return textwrap.fill(" ".join(text.split()), width=76)
 
 
+def _adjustments(spec: NetworkSpec) -> str:
+    adjusted = spec.recipe_overrides.get("recommended", {})
+    if not adjusted:
+        return ""
+    settings = ", ".join(f"``{k}={v!r}``" for k, v in adjusted.items())
+    return (f" Its defaults differ from the shared recommended recipe by {settings} "
+            "(measured in ``docs/defaults.md``).")
+
+
 def describe(spec: NetworkSpec, kind: str) -> str:
     """The docstring of the ``kind`` estimator of ``spec`` (before the shared sections)."""
     name = getattr(spec, kind)
@@ -34,9 +43,9 @@ def describe(spec: NetworkSpec, kind: str) -> str:
             note = f" ({spec.parameter_note})" if spec.parameter_note else ""
             count = f"{spec.n_parameters:,} parameters at ``width=1.0`` with 86 inputs{note}."
         head = f"{network} ({spec.paper}): {spec.summary}."
-        body = (f"{spec.details} {count} Paper recipe (``from_recipe(\"paper\")``): Adam 1e-4, "
-                f"batch 32, {patience}. Network settings go in ``module__*`` (see "
-                f":class:`skmatnet.nets.{network}`).")
+        body = (f"{spec.details} {count}{_adjustments(spec)} Paper recipe "
+                f"(``from_recipe(\"paper\")``): Adam 1e-4, batch 32, {patience}. Network "
+                f"settings go in ``module__*`` (see :class:`skmatnet.nets.{network}`).")
         example = (f">>> model = make_pipeline(ElementFractionTransformer(),\n"
                    f"...                       {name}(max_time=120))\n"
                    f">>> paper = make_pipeline(ElementFractionTransformer(),\n"
@@ -63,11 +72,14 @@ def make_estimator(spec: NetworkSpec, kind: str, base: type, network: type) -> t
     """
     name = getattr(spec, kind)
     cls = None
+    # The recommended recipe's adjustments for this network are its defaults (explicit
+    # values win); get_params shows them, so clone and a grid search keep them.
+    defaults = dict(spec.recipe_overrides.get("recommended", {}))
 
     # ``module=<network>`` in the signature: get_params, clone and sklearn's checks see
     # the network as the default, as they would for a hand-written subclass.
     def __init__(self, module=network, **kwargs):
-        super(cls, self).__init__(module, **kwargs)
+        super(cls, self).__init__(module, **{**defaults, **kwargs})
 
     __init__.__qualname__ = f"{name}.__init__"
     __init__.__module__ = base.__module__

@@ -237,3 +237,18 @@ def test_elemnet_and_the_paper_recipe(jarvis_rows):
     assert paper.standardize_target is False
     paper.fit(X, y)
     assert paper.target_mean_.tolist() == [0.0]
+
+
+def test_elemnet_defaults_to_a_stronger_weight_decay(jarvis_rows):
+    # measured: ElemNet overfits under the shared recipe (docs/defaults.md)
+    X, y = jarvis_rows
+    net = ElemNetRegressor(max_epochs=1, device="cpu", module__widths=(16, 8),
+                           module__dropout=(0.1,)).fit(X, y)
+    assert net.get_params()["optimizer__weight_decay"] == 0.1
+    assert clone(net).get_params()["optimizer__weight_decay"] == 0.1
+    assert net.optimizer_.param_groups[0]["weight_decay"] == 0.1
+    assert ElemNetRegressor(optimizer__weight_decay=0.01).get_params_for("optimizer") == {
+        "weight_decay": 0.01}
+    assert ElemNetRegressor.from_recipe("paper").get_params_for("optimizer") == {
+        "weight_decay": 0.0}
+    assert BRNetRegressor().get_params_for("optimizer") == {}  # AdamW's own 0.01

@@ -61,13 +61,12 @@ class RecipeMixin(ABC):
     def _setting(self, name: str):
         """The value of parameter ``name`` this fit uses: the parameter, or the rules'
         choice (``effective_params_``) where it is ``"auto"``."""
-        value = getattr(self, name)
-        if isinstance(value, str) and value == AUTO:
-            settings = getattr(self, "effective_params_", None)
-            if settings is None:  # built outside a fit (initialize()): a large set's rules
-                settings = self._large_set_settings()
-            return settings[name]
-        return value
+        if not self._is_auto(name):
+            return getattr(self, name)
+        settings = getattr(self, "effective_params_", None)
+        if settings is None:  # built outside a fit (initialize()): a large set's rules
+            settings = self._large_set_settings()
+        return settings[name]
 
     def _resolve_settings(self, n_rows: int, fixed_validation: bool, continuing: bool) -> None:
         """Set ``effective_params_``: the explicit parameters, the rules for the rest.

@@ -38,7 +38,9 @@ from skmatnet import persistence as persistence_module
 from skmatnet.exceptions import DeviceFallbackWarning, VersionMismatchWarning
 
 DATA = Path(__file__).resolve().parent / "data"
-#: A pipeline saved by skmatnet 0.1.0 (format version 1: weights.pt), with its predictions.
+#: A pipeline saved in format version 1 (weights.pt) by the pre-release development code at
+#: commit 46b14d4, whose version string already read 0.1.0 (the 0.1.0 release writes format
+#: 2), with its predictions.
 FORMAT1_FILE = DATA / "format1_brnet_pipeline.skmatnet"
 
 
@@ -67,7 +69,7 @@ def saved(fitted_pipeline, tmp_path):
 
 @pytest.fixture
 def saved_format1(tmp_path):
-    """A copy of a file written by the previous format (weights.pt), to edit."""
+    """A copy of a file written in format version 1 (weights.pt), to edit."""
     path = tmp_path / "format1.skmatnet"
     shutil.copyfile(FORMAT1_FILE, path)
     return path
@@ -408,7 +410,7 @@ PACKAGINGS = ["plain-pickle", "torch-save", "state-dict-value"]
 @pytest.mark.filterwarnings("ignore:Detected pickle protocol")  # torch, on the plain pickle
 @pytest.mark.parametrize("packaging", PACKAGINGS)
 def test_malicious_weights_are_not_executed(saved_format1, tmp_path, packaging):
-    # The previous format's weights.pt goes through torch's restricted unpickler.
+    # Format 1's weights.pt goes through torch's restricted unpickler.
     saved = saved_format1
     marker = tmp_path / "pwned"
     payload = _malicious(packaging, marker)
@@ -453,13 +455,16 @@ def test_joblib_file_is_refused_without_running_it(tmp_path):
 
 
 def test_version_mismatch_warns_with_both_versions(saved, monkeypatch, fitted_pipeline, jarvis):
+    written_by = skmatnet.__version__  # the version that wrote `saved`
     monkeypatch.setattr(skmatnet, "__version__", "9.3.0")
-    with pytest.warns(VersionMismatchWarning, match=r"saved with skmatnet 0\.1\.0 .* loaded with "
-                                         r"skmatnet 9\.3\.0"):
+    with pytest.warns(VersionMismatchWarning,
+                      match=rf"saved with skmatnet {re.escape(written_by)} .* loaded with "
+                            r"skmatnet 9\.3\.0"):
         loaded = load_model(saved)
     np.testing.assert_array_equal(loaded.predict(jarvis[0]), fitted_pipeline.predict(jarvis[0]))
 
-    monkeypatch.setattr(skmatnet, "__version__", "0.1.7")  # same major.minor: silent
+    major, minor = written_by.split(".")[:2]
+    monkeypatch.setattr(skmatnet, "__version__", f"{major}.{minor}.7")  # same major.minor: silent
     edit_config(saved, lambda c: c["versions"].update(torch="1.13.1"))
     current = re.escape(torch.__version__)
     with pytest.warns(VersionMismatchWarning, match=rf"torch 1\.13\.1 .* torch {current}"):

@@ -4,7 +4,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# The CPU build; GPU users: `make install TORCH_SPEC=torch` (or preinstall their build).
+# torch from the configured package index: from PyPI on Linux that is the CUDA build (several
+# GB). For the CPU-only wheel, install it into .venv before the first `make`, which keeps it:
+# `python3 -m venv .venv && .venv/bin/pip install torch==2.13.0 --index-url
+# https://download.pytorch.org/whl/cpu` (docs/install.md).
 TORCH_SPEC ?= torch==2.13.0
 # Use the shared copy of the datasets when this checkout sits next to one; otherwise the
 # loaders download into the user cache (see docs/datasets.md).

@@ -16,7 +16,7 @@ from .elements import ELEMENTS
 from .featurizer import ElementFractionTransformer, FormulaError, element_fractions, parse_formula
 from .model_selection import ElementCountStratifiedKFold, n_elements, train_val_test_split
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # Name -> submodule, imported on first access (they load torch). The per-network
 # estimators come from the registry.

@@ -17,10 +17,19 @@ archive of two members:
     <https://huggingface.co/docs/safetensors>`_ format: a JSON header and raw
     tensor bytes, read without any unpickling.
 
-:func:`load_model` rebuilds the model from those two members alone. Files of
-format version 1 (skmatnet 0.1.0) hold ``weights.pt`` instead, written by
-``torch.save``; they still load, through ``torch.load(..., weights_only=True)``,
-which unpickles tensors and plain containers only.
+:func:`load_model` rebuilds the model from those two members alone, and reads
+every earlier format version:
+
+1. Pre-release development files (before skmatnet 0.1.0): ``weights.pt``
+   instead of ``weights.safetensors``, written by ``torch.save``; read for old
+   files only, through ``torch.load(..., weights_only=True)``, which unpickles
+   tensors and plain containers only.
+2. skmatnet 0.1.0: ``weights.safetensors`` and ``config.json``.
+3. skmatnet 0.2.0: adds the fitted ``effective_params_`` (the settings the fit
+   chose for parameters left at ``"auto"``) and, for regressors, the parameter
+   ``standardize_target`` and the fitted ``target_mean_`` and
+   ``target_scale_`` of targets learnt in standard units. A regressor from an
+   older file learnt raw targets and loads with ``standardize_target=False``.
 
 The work is done by the private package ``skmatnet._persistence``, one concern
 per module: ``codec`` (parameters and attributes as JSON), ``archive`` (reading

@@ -61,7 +61,8 @@ SHARED_SESSION_GROUPS = {
 #: (durations from `pytest --durations`, see docs/architecture.md).
 LONG_GROUPS_FIRST = ("docs-site", "tests/test_dask.py", "tests/test_cli_train_predict.py",
                      "tests/test_cli.py", "tests/test_classifiers.py", "tests/test_estimators.py",
-                     "tests/test_cli_screen.py", "tests/test_benchmarks_smoke.py")
+                     "tests/test_cli_screen.py", "tests/test_benchmarks_smoke.py",
+                     "tests/test_packaging.py")
 
 
 def _file_group(nodeid: str) -> str:

@@ -22,12 +22,16 @@ from .. import nets
 
 __all__ = ["FORMAT_VERSION", "ModelFileError"]
 
-#: Version of the file layout written by :func:`save_model`.
+#: Version of the file layout written by :func:`save_model`: 1, pre-release development files
+#: (``weights.pt``); 2, skmatnet 0.1.0 (``weights.safetensors``); 3, skmatnet 0.2.0 (adds
+#: ``effective_params_`` and a regressor's ``standardize_target``, ``target_mean_`` and
+#: ``target_scale_``). Every earlier version is still read.
 FORMAT_VERSION = 3
 
 _CONFIG = "config.json"
 _WEIGHTS = "weights.safetensors"
-# Format version 1 stored the state_dict with torch.save; read for old files only.
+# Format version 1 (pre-release development files) stored the state_dict with torch.save;
+# read for old files only.
 _LEGACY_WEIGHTS = "weights.pt"
 _FORMAT_NAME = "skmatnet-model"
 # A config is a few kB plus ~100 bytes per epoch of history; refuse decompression bombs.

@@ -234,10 +234,17 @@ def _sizes(rows) -> list:
                   else int(s))
 
 
+def _in_order(rows: list[dict]) -> list[str]:
+    """The models of ``rows``, in the order of ``CURVE_MODELS`` (so colours stay put)."""
+    order = list(CURVE_MODELS.values())
+    return sorted(dict.fromkeys(r["model"] for r in rows),
+                  key=lambda m: order.index(m) if m in order else len(order))
+
+
 def _curve_table(dataset: str, rows: list[dict]) -> list[dict]:
     sizes = _sizes(rows)
     table = []
-    for model in dict.fromkeys(r["model"] for r in rows):
+    for model in _in_order(rows):
         entry = {"dataset": dataset, "model": model}
         for size in sizes:
             values = [r["test_mae"] for r in rows if r["model"] == model
@@ -291,7 +298,7 @@ def _plot(rows: list[dict]) -> None:
                              squeeze=False)
     for ax, dataset in zip(axes[0], datasets, strict=True):
         chosen = [r for r in rows if r["dataset"] == dataset]
-        for i, model in enumerate(dict.fromkeys(r["model"] for r in chosen)):
+        for i, model in enumerate(_in_order(chosen)):
             points = {}
             for r in chosen:
                 if r["model"] == model:

@@ -94,14 +94,15 @@ def schedule_epochs(n_rows: int, batch_size: int, task: str = "regression") -> i
     return max(MIN_EPOCHS[task], math.ceil(MIN_STEPS / steps_per_epoch))
 
 
-def recommended_settings(n_rows: int | None, task: str = "regression") -> dict:
+def recommended_settings(n_rows: int | None, task: str = "regression", *,
+                         width: float = WIDTH, rate_falls_on_large_sets: bool = True) -> dict:
     """The recommended recipe's settings for a fit on ``n_rows`` training rows.
 
     The batch size is a 64th of the rows, a power of two from 16 to 256; the
-    peak rate 4e-3 at batch 256, scaled by the square root of a smaller batch
-    and, above ``LARGE_SET_ROWS`` rows, by the square root of
-    ``LARGE_SET_ROWS / n_rows``; the schedule ``MIN_EPOCHS[task]`` epochs and
-    at least ``MIN_STEPS`` steps; the width 0.5.
+    peak rate 4e-3 at batch 256, scaled by the square root of a smaller batch,
+    above ``LARGE_SET_ROWS`` rows by the square root of ``LARGE_SET_ROWS /
+    n_rows``, and for a network wider than 0.5 by ``0.5 / width``; the schedule
+    ``MIN_EPOCHS[task]`` epochs and at least ``MIN_STEPS`` steps; the width 0.5.
 
     Parameters
     ----------
@@ -110,6 +111,13 @@ def recommended_settings(n_rows: int | None, task: str = "regression") -> dict:
         unknown, the settings of a large set (a network built before any fit).
     task : {"regression", "classification"}
         What the estimator predicts.
+    width : float, default=WIDTH
+        The network's width multiplier: a wider one trains at a proportionally
+        lower peak rate (BRNet at width 1.0 diverged at 3.7e-3 in its second
+        epoch on the JARVIS metal task; the recipe search trained it at 2e-3).
+    rate_falls_on_large_sets : bool, default=True
+        Whether the peak rate falls above ``LARGE_SET_ROWS`` rows; a network's
+        registry entry turns it off where lower rates were measured to hurt.
 
     Returns
     -------
@@ -128,10 +136,12 @@ def recommended_settings(n_rows: int | None, task: str = "regression") -> dict:
     n_rows = LARGE_SET_ROWS if n_rows is None else max(int(n_rows), 1)
     batch_size = min(LARGE_BATCH, max(SMALL_BATCH, _power_of_two(n_rows / ROWS_PER_BATCH)))
     lr = LARGE_BATCH_LR * math.sqrt(batch_size / LARGE_BATCH)
-    lr *= min(1.0, math.sqrt(LARGE_SET_ROWS / n_rows))
+    if rate_falls_on_large_sets:
+        lr *= min(1.0, math.sqrt(LARGE_SET_ROWS / n_rows))
+    lr *= min(1.0, WIDTH / width)
     return {
         "lr": float(f"{lr:.2g}"),
         "batch_size": batch_size,
-        "width": WIDTH,
+        "width": width,
         "max_epochs": schedule_epochs(n_rows, batch_size, task),
     }

@@ -53,6 +53,8 @@ class RecipeMixin(ABC):
 
     #: What the estimator predicts: the recipe's rules differ by task.
     _task: str = "regression"
+    #: Whether the rules lower this network's peak rate on large sets (its registry entry).
+    _rate_falls_on_large_sets: bool = True
 
     @abstractmethod
     def _has_validation(self) -> bool:
@@ -85,11 +87,13 @@ class RecipeMixin(ABC):
             if not self._is_auto("validation_fraction"):
                 share = self.validation_fraction
             held_out = 0 if fixed_validation or share is None else int(np.ceil(share * n_rows))
-            rules = {**recommended_settings(n_rows - held_out, self._task),
+            # the pretrained network's shapes must match: its width
+            width = self._pretrained_width() or (None if self._is_auto("width") else self.width)
+            rules = {**recommended_settings(
+                         n_rows - held_out, self._task,
+                         rate_falls_on_large_sets=self._rate_falls_on_large_sets,
+                         **({} if width is None else {"width": width})),
                      "validation_fraction": validation_fraction_for(n_rows, self._task)}
-            width = self._pretrained_width()
-            if width is not None:
-                rules["width"] = width  # the pretrained network's shapes must match
         settings = {name: rules[name] if self._is_auto(name) else getattr(self, name)
                     for name in AUTO_PARAMETERS}
         settings["max_epochs"] = self.max_epochs

@@ -252,3 +252,24 @@ def test_elemnet_defaults_to_a_stronger_weight_decay(jarvis_rows):
     assert ElemNetRegressor.from_recipe("paper").get_params_for("optimizer") == {
         "weight_decay": 0.0}
     assert BRNetRegressor().get_params_for("optimizer") == {}  # AdamW's own 0.01
+
+
+def test_a_wider_network_trains_at_a_lower_rate():
+    # BRNet at width 1.0 diverged at 3.7e-3 on the JARVIS metal task (docs/defaults.md)
+    half, full = recommended_settings(20_000), recommended_settings(20_000, width=1.0)
+    assert full["lr"] == pytest.approx(half["lr"] / 2, rel=2e-2)
+    assert recommended_settings(20_000, width=0.25)["lr"] == half["lr"]  # never raised
+    net = BRNetRegressor(width=1.0)
+    net._resolve_settings(20_000, fixed_validation=True, continuing=False)
+    assert net.effective_params_["lr"] == full["lr"] and net.effective_params_["width"] == 1.0
+
+
+def test_elemnet_keeps_its_rate_on_large_sets():
+    # measured: lower peak rates hurt ElemNet, which has no batch norm to destabilise
+    settings = {}
+    for cls in (ElemNetRegressor, BRNetRegressor):
+        net = cls()
+        net._resolve_settings(100_000, fixed_validation=True, continuing=False)
+        settings[cls] = net.effective_params_
+    assert settings[ElemNetRegressor]["lr"] == LARGE_BATCH_LR
+    assert settings[BRNetRegressor]["lr"] < LARGE_BATCH_LR / 2

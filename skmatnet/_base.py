@@ -290,15 +290,11 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
             raise ValueError("freeze_layers freezes pretrained layers: it needs init_from")
         return self
 
-    # -- targets as the network learns them (the regressors standardise theirs)
+    # -- targets as the network learns them (the regressors standardise theirs in the loss)
 
     def _fit_target_encoding(self, y) -> None:
         """Learn how this training run encodes its targets: as they are, here."""
         self.__dict__.pop("_inherited_target_encoding", None)  # set by _load_pretrained
-
-    def _encode_targets(self, y):
-        """Targets as the network learns them: ``y`` itself here."""
-        return y
 
     def _recorded_loss(self, y_pred, y_true):
         from skorch.utils import to_tensor

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
+from skorch.utils import data_from_dataset, is_skorch_dataset
 
 from ._adaptive import AUTO
 from ._fast_path import FastPathMixin
@@ -306,8 +307,15 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
     # -- prediction
 
     def _network_output(self, X) -> np.ndarray:
-        """The network's raw output for ``X`` (validated), as float64 of shape (n, n_outputs)."""
+        """The network's raw output for ``X`` (validated), as float64 of shape (n, n_outputs).
+
+        ``X`` may be a skorch ``Dataset`` or a ``Subset`` of one, whose rows are used: that
+        is how skorch's scoring callbacks pass a fit's validation (or training) rows, with
+        the epoch's outputs cached in place of ``forward_iter``.
+        """
         check_is_fitted(self)
+        if is_skorch_dataset(X):
+            X = data_from_dataset(X)[0]
         X = check_features(self, X, reset=False)
         # Batches stay on the device and are copied to the host once, at the end.
         with self._matmul_precision():

@@ -184,6 +184,11 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
         params = super().get_params(deep=deep, **kwargs)
         params["device"] = self.__dict__.get("device")
         params.pop("train_split", None)
+        if self._in_fit():
+            # skorch's callbacks read settings here (ProgressBar the batch size): during a
+            # fit they see the values it uses where the parameter is "auto".
+            params.update({name: value for name, value in self.effective_params_.items()
+                           if name in params and self._is_auto(name)})
         return params
 
     def set_params(self, **params):

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
+from skorch.utils import data_from_dataset, is_skorch_dataset
 
 from ._adaptive import AUTO
 from ._fast_path import FastPathMixin
@@ -183,6 +184,11 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
         params = super().get_params(deep=deep, **kwargs)
         params["device"] = self.__dict__.get("device")
         params.pop("train_split", None)
+        if self._in_fit():
+            # skorch's callbacks read settings here (ProgressBar the batch size): during a
+            # fit they see the values it uses where the parameter is "auto".
+            params.update({name: value for name, value in self.effective_params_.items()
+                           if name in params and self._is_auto(name)})
         return params
 
     def set_params(self, **params):
@@ -290,15 +296,11 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
             raise ValueError("freeze_layers freezes pretrained layers: it needs init_from")
         return self
 
-    # -- targets as the network learns them (the regressors standardise theirs)
+    # -- targets as the network learns them (the regressors standardise theirs in the loss)
 
     def _fit_target_encoding(self, y) -> None:
         """Learn how this training run encodes its targets: as they are, here."""
         self.__dict__.pop("_inherited_target_encoding", None)  # set by _load_pretrained
-
-    def _encode_targets(self, y):
-        """Targets as the network learns them: ``y`` itself here."""
-        return y
 
     def _recorded_loss(self, y_pred, y_true):
         from skorch.utils import to_tensor
@@ -310,8 +312,15 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
     # -- prediction
 
     def _network_output(self, X) -> np.ndarray:
-        """The network's raw output for ``X`` (validated), as float64 of shape (n, n_outputs)."""
+        """The network's raw output for ``X`` (validated), as float64 of shape (n, n_outputs).
+
+        ``X`` may be a skorch ``Dataset`` or a ``Subset`` of one, whose rows are used: that
+        is how skorch's scoring callbacks pass a fit's validation (or training) rows, with
+        the epoch's outputs cached in place of ``forward_iter``.
+        """
         check_is_fitted(self)
+        if is_skorch_dataset(X):
+            X = data_from_dataset(X)[0]
         X = check_features(self, X, reset=False)
         # Batches stay on the device and are copied to the host once, at the end.
         with self._matmul_precision():

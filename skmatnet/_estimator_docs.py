@@ -157,7 +157,8 @@ feature_names_in_ : ndarray of str
     ``max_epochs``, ``None`` where ``max_time`` sets the schedule): the
     parameter where given, else the rules' choice for the run's training rows
     and task
-    (``docs/defaults.md``). ``get_params`` keeps showing ``"auto"``.
+    (``docs/defaults.md``). ``get_params`` keeps showing ``"auto"`` (inside
+    a fit, where skorch's callbacks read it, the values the fit uses).
 n_epochs_ : int
     Epochs run in the last ``fit``.
 best_epoch_ : int or None

@@ -64,11 +64,8 @@ class TrainingMixin(RecipeMixin, DeviceMixin):
 
     @abstractmethod
     def _fit_target_encoding(self, y) -> None:
-        """Hook: learn how a training run that starts now encodes its targets ``y``."""
-
-    @abstractmethod
-    def _encode_targets(self, y):
-        """Hook: validated targets as the network learns them."""
+        """Hook: learn how a training run that starts now encodes its targets ``y``
+        (skorch's datasets hold ``y`` as given; the loss applies the encoding)."""
 
     def _in_fit(self) -> bool:
         return getattr(self, "_fit_", None) is not None
@@ -205,9 +202,6 @@ class TrainingMixin(RecipeMixin, DeviceMixin):
                     self._fit_target_encoding(y)
                 else:
                     started = self._continue_training(fresh_schedules=reset)
-                y = self._encode_targets(y)
-                if fit.validation is not None:
-                    fit.validation = (fit.validation[0], self._encode_targets(fit.validation[1]))
                 try:
                     NeuralNet.partial_fit(self, X, y, **dict(fit_params, epochs=epochs))
                 finally:

@@ -14,11 +14,15 @@ from __future__ import annotations
 import numpy as np
 import torch
 from scipy.special import softmax
+from sklearn.metrics import check_scoring
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from skorch import NeuralNet, NeuralNetClassifier
+from skorch.callbacks import BatchScoring, EpochScoring
+from skorch.callbacks.scoring import convert_sklearn_metric_function
 from skorch.dataset import ValidSplit
+from skorch.utils import is_skorch_dataset
 
 from . import nets
 from ._base import MatNetBase
@@ -33,6 +37,25 @@ __all__ = ["MatNetClassifier", *estimator_names("classifier")]
 def _plain(label):
     """A label as Python prints it (``'metal'``, not ``np.str_('metal')``)."""
     return label.item() if isinstance(label, np.generic) else label
+
+
+def _compares_labels_with_positions(callback, net) -> bool:
+    """Whether a skorch scorer would compare the labels ``predict`` returns for plain rows
+    (``EpochScoring`` without caching) or a batch tensor (``BatchScoring``) with the class
+    positions skorch's data hold: a scorer of ``predict`` (accuracy, f1, the estimator's
+    ``score``); scorers of probabilities or scores, and custom functions, are left alone."""
+    if isinstance(callback, EpochScoring):
+        if (callback.use_caching if net.use_caching == "auto" else net.use_caching):
+            return False  # predict is called on skorch's dataset: it returns positions
+    elif not isinstance(callback, BatchScoring):
+        return False
+    if callback.scoring is None:
+        return True  # the estimator's score: accuracy of predict
+    try:
+        scorer = check_scoring(net, convert_sklearn_metric_function(callback.scoring))
+    except (TypeError, ValueError):
+        return False
+    return getattr(scorer, "_response_method", None) == "predict"
 
 
 class MatNetClassifier(MatNetBase, NeuralNetClassifier):
@@ -178,6 +201,21 @@ class MatNetClassifier(MatNetBase, NeuralNetClassifier):
         self.criterion_ = self.initialized_instance(self.criterion, kwargs)
         return self
 
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        classes = self.classes_
+        if classes.dtype.kind in "biuf" and np.array_equal(classes, np.arange(len(classes))):
+            return  # the labels are their positions
+        for name, callback in self.callbacks_:
+            if _compares_labels_with_positions(callback, self):
+                raise ValueError(
+                    f"callback {name!r} would compare the classes skorch holds as positions "
+                    f"in classes_ (0 to {len(classes) - 1}) with the labels predict returns "
+                    f"({', '.join(repr(_plain(c)) for c in classes[:3])}"
+                    f"{', ...' if len(classes) > 3 else ''}): score with EpochScoring and "
+                    "use_caching=True (its default), which predicts positions on skorch's data"
+                )
+
     def get_split_datasets(self, X, y=None, **fit_params):
         fit = getattr(self, "_fit_", None)
         if fit is None or fit.validation is not None \
@@ -255,10 +293,17 @@ class MatNetClassifier(MatNetBase, NeuralNetClassifier):
         Returns
         -------
         ndarray of shape (n_samples,)
-            Labels of ``classes_``.
+            Labels of ``classes_``; for a skorch ``Dataset`` of a fit (or a ``Subset`` of
+            one), which holds classes as their positions in ``classes_``, the positions, as
+            skorch's own classifiers predict them (what its ``EpochScoring`` compares).
         """
         scores = self._network_output(X)  # first: an unfitted model raises NotFittedError
-        return self.classes_[np.argmax(scores, axis=1)]
+        positions = np.argmax(scores, axis=1)
+        if is_skorch_dataset(X):
+            # skorch's datasets hold the classes as positions in classes_ (the loss's
+            # targets), and its scoring callbacks compare those with what this returns.
+            return positions
+        return self.classes_[positions]
 
 
 MatNetClassifier.__doc__ = with_shared_sections(MatNetClassifier.__doc__, "classifier")

@@ -112,26 +112,54 @@ class MatNetRegressor(MatNetBase, NeuralNetRegressor):
             return None
         return mean, scale
 
-    def _encode_targets(self, y):
-        encoding = self._target_encoding()
-        if encoding is None:
-            return y
-        mean, scale = encoding
-        return ((y - mean) / scale).astype(y.dtype)
+    def _encode_tensor(self, values: torch.Tensor) -> torch.Tensor:
+        """Targets in the units of ``y`` as standard units: computed in float64 and rounded
+        once to their dtype."""
+        mean, scale = self._target_encoding()
+        wide = values.to(torch.float64)
+        return ((wide - torch.as_tensor(mean, device=values.device))
+                / torch.as_tensor(scale, device=values.device)).to(values.dtype)
 
     def _decode_tensor(self, values: torch.Tensor) -> torch.Tensor:
         mean, scale = self._target_encoding()
         return (values * torch.as_tensor(scale, dtype=values.dtype, device=values.device)
                 + torch.as_tensor(mean, dtype=values.dtype, device=values.device))
 
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The loss the network learns from: its outputs against targets in standard units.
+
+        skorch's datasets, batches and callbacks hold the targets in the units of ``y``
+        (so its scoring callbacks compare them with :meth:`predict`); they are
+        standardised here.
+
+        Parameters
+        ----------
+        y_pred : torch.Tensor
+            The network's outputs for a batch (in standard units).
+        y_true : torch.Tensor or array-like
+            The batch's targets, in the units of ``y``.
+        X : optional
+            The batch's inputs (unused; skorch passes them).
+        training : bool, default=False
+            Whether the loss is for a training step (unused; skorch passes it).
+
+        Returns
+        -------
+        torch.Tensor
+            The criterion's loss.
+        """
+        if self._target_encoding() is not None:
+            y_true = self._encode_tensor(to_tensor(y_true, device=self.device))
+        return super().get_loss(y_pred, y_true, X=X, training=training)
+
     def _recorded_loss(self, y_pred, y_true):
-        # The loss of standardised outputs and targets, computed in the units of y.
+        # The loss of the decoded outputs against the targets, in the units of y.
         if self._target_encoding() is None:
             return super()._recorded_loss(y_pred, y_true)
         y_true = to_tensor(y_true, device=y_pred.device)
         with torch.no_grad():
-            return self.get_loss(self._decode_tensor(y_pred), self._decode_tensor(y_true),
-                                 training=False).detach()
+            # MatNetBase's and skorch's get_loss: the criterion on values as given
+            return super().get_loss(self._decode_tensor(y_pred), y_true, training=False).detach()
 
     def _in_target_units(self, step: dict, batch) -> dict:
         if self._target_encoding() is None:

@@ -15,6 +15,7 @@ per situation, so a user can silence or escalate exactly one kind::
 from __future__ import annotations
 
 __all__ = [
+    "CallbacksNotSavedWarning",
     "CheckpointError",
     "DeviceFallbackWarning",
     "DivergenceRestoredWarning",
@@ -57,3 +58,9 @@ class FitInterruptedWarning(SkmatnetWarning):
 class DivergenceRestoredWarning(SkmatnetWarning):
     """The loss diverged and ``on_divergence="restore"`` kept the last good weights instead of
     raising :class:`TrainingDivergedError`."""
+
+
+class CallbacksNotSavedWarning(SkmatnetWarning):
+    """:func:`~skmatnet.save_model` left out an estimator's callbacks: they act during training
+    and are not part of the fitted model. The file records which; the loaded model has the
+    default callbacks."""

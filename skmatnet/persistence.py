@@ -78,8 +78,16 @@ def save_model(model: Any, path: str | os.PathLike) -> Path:
     ------
     ValueError
         If the model is not fitted, is not a supported kind, or has a
-        parameter that cannot be stored as JSON (e.g. custom callbacks or a
-        module instance): the message names it.
+        parameter that cannot be stored as JSON (e.g. a module instance): the
+        message names it.
+
+    Warns
+    -----
+    skmatnet.exceptions.CallbacksNotSavedWarning
+        If an estimator has callbacks (``callbacks=[...]``, ``callbacks__*``):
+        they act during training and are not part of the fitted model, so they
+        are left out; ``config.json`` records which (``callbacks_not_saved``),
+        and the loaded model has the default callbacks.
 
     See Also
     --------

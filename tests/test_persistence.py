@@ -19,23 +19,29 @@ import safetensors.torch
 import torch
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from skorch.callbacks import GradientNormClipping
+from skorch.callbacks import EpochScoring, GradientNormClipping, ProgressBar
 from small_estimators import ESTIMATORS
 from small_estimators import small as small_estimator
 
 import skmatnet
 from skmatnet import (
+    BRNetClassifier,
     BRNetRegressor,
     ElementFractionTransformer,
     FCUNetRegressor,
     IRNetRegressor,
+    MatNetEnsembleRegressor,
     ModelFileError,
     load_dataset,
     load_model,
     save_model,
 )
 from skmatnet import persistence as persistence_module
-from skmatnet.exceptions import DeviceFallbackWarning, VersionMismatchWarning
+from skmatnet.exceptions import (
+    CallbacksNotSavedWarning,
+    DeviceFallbackWarning,
+    VersionMismatchWarning,
+)
 
 DATA = Path(__file__).resolve().parent / "data"
 #: A pipeline saved in format version 1 (weights.pt) by the pre-release development code at
@@ -265,9 +271,6 @@ def test_save_refuses_what_json_cannot_hold(jarvis, tmp_path):
     path = tmp_path / "x.skmatnet"
     with pytest.raises(ValueError, match="unfitted BRNetRegressor"):
         save_model(small(), path)
-    clip = GradientNormClipping(1.0)
-    with pytest.raises(ValueError, match=r"parameter callbacks=\[.*GradientNormClipping.*joblib"):
-        save_model(small(callbacks=[("clip", clip)], max_epochs=1).fit(X, y), path)
     module = small(max_epochs=1).fit(X, y).module_
     with pytest.raises(ValueError, match="parameter module="):
         save_model(BRNetRegressor(module=module, max_epochs=1, device="cpu").fit(X, y), path)
@@ -288,6 +291,59 @@ def test_save_refuses_what_json_cannot_hold(jarvis, tmp_path):
         save_model(MyNet(**BRNetRegressor._get_test_params()).set_params(max_epochs=1)
                    .fit(X, y), path)
     assert not path.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("cls", [BRNetRegressor, BRNetClassifier], ids=lambda c: c.__name__)
+def test_callbacks_are_left_out_with_a_note_and_a_warning(cls, jarvis, tmp_path):
+    formulas, X, y = jarvis
+    classifier = cls is BRNetClassifier
+    y = np.where(y < -1.0, "stable", "less stable") if classifier else y
+    scorer = EpochScoring("accuracy" if classifier else "r2", lower_is_better=False)
+    net = small(cls, callbacks=[("clip", GradientNormClipping(1.0)), scorer, ProgressBar],
+                callbacks__print_log__keys_ignored=["dur"]).fit(X, y)
+    path = tmp_path / "model.skmatnet"
+    with pytest.warns(CallbacksNotSavedWarning, match=(
+            f"{cls.__name__}: callbacks are not saved in a model file \\(clip: "
+            r"skorch\.callbacks\.regularization\.GradientNormClipping, skorch\..*"
+            r"the loaded model has the default callbacks \(callbacks=None\)")):
+        save_model(net, path)
+    spec = json.loads(members(path)["config.json"])["estimator"]
+    assert not {"callbacks", "callbacks__print_log__keys_ignored"} & set(spec["params"])
+    note = spec["callbacks_not_saved"]
+    assert note["parameters"] == ["callbacks", "callbacks__print_log__keys_ignored"]
+    assert note["callbacks"] == [
+        "clip: skorch.callbacks.regularization.GradientNormClipping",
+        "skorch.callbacks.scoring.EpochScoring",
+        "skorch.callbacks.logging.ProgressBar",
+        "callbacks__print_log__keys_ignored: ['dur']",
+    ]
+    assert "not part of the fitted model" in note["note"]
+
+    loaded = load_model(path)
+    assert loaded.callbacks is None
+    def params(model):
+        return {k: repr(v) for k, v in model.get_params(deep=False).items()}
+
+    assert params(loaded) == {k: v for k, v in params(net).items()
+                              if not k.startswith("callbacks")} | {"callbacks": "None"}
+    np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
+    if classifier:
+        np.testing.assert_array_equal(loaded.predict_proba(X), net.predict_proba(X))
+    # A pipeline and an ensemble of such estimators: the same.
+    pipeline = Pipeline([("ef", ElementFractionTransformer()), ("net", net)])
+    with pytest.warns(CallbacksNotSavedWarning):
+        save_model(pipeline, path)
+    np.testing.assert_array_equal(load_model(path).predict(formulas), net.predict(X))
+    if not classifier:
+        ensemble = MatNetEnsembleRegressor(net, n_estimators=2).fit(X, y)
+        with pytest.warns(CallbacksNotSavedWarning):
+            save_model(ensemble, path)
+        template = json.loads(members(path)["ensemble.json"])["estimator"]
+        assert template["callbacks_not_saved"]["parameters"] == note["parameters"]
+        again = load_model(path)
+        assert again.estimator.callbacks is None
+        assert all(member.callbacks is None for member in again.estimators_)
+        np.testing.assert_array_equal(again.predict(X), ensemble.predict(X))
 
 
 # ---------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from skmatnet.cli._common import guarded
 from skmatnet.exceptions import FitInterruptedWarning, SkmatnetWarning
 
 WARNINGS = (exceptions.DeviceFallbackWarning, exceptions.VersionMismatchWarning,
-            exceptions.FitInterruptedWarning, exceptions.DivergenceRestoredWarning)
+            exceptions.FitInterruptedWarning, exceptions.DivergenceRestoredWarning,
+            exceptions.CallbacksNotSavedWarning)
 
 
 @pytest.fixture(scope="module")

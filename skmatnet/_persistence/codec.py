@@ -11,6 +11,7 @@ import contextlib
 import math
 import os
 import platform
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import torch
 from skorch.dataset import Dataset
 
 from .. import nets
+from ..exceptions import CallbacksNotSavedWarning
 
 __all__ = ["FORMAT_VERSION", "ModelFileError"]
 
@@ -164,6 +166,48 @@ def _params(obj: Any, what: str, skip: tuple[str, ...] = ("steps",)) -> dict[str
                 "matters for training), or use joblib, whose files run code when loaded"
             ) from None
     return params
+
+
+def _estimator_params(net: Any, what: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The JSON form of an estimator's parameters, callbacks left out, and a note of those.
+
+    Callbacks (``callbacks`` and the ``callbacks__*`` settings) act while the
+    estimator trains; they are not part of the fitted model, and loading them
+    would mean running code. They are dropped with a
+    :class:`~skmatnet.exceptions.CallbacksNotSavedWarning`, and the note
+    (``None`` where there were none) records which.
+    """
+    dropped = {name: value for name, value in net.get_params(deep=False).items()
+               if name.startswith("callbacks__")
+               or (name == "callbacks" and not _same(value, None) and not _same(value, []))}
+    params = _params(net, what, skip=("steps", *dropped))
+    if not dropped:
+        return params, None
+    callbacks = [_describe_callback(entry) for name, value in dropped.items()
+                 for entry in (value if name == "callbacks" and isinstance(value, (list, tuple))
+                               else [(name, value)])]
+    warnings.warn(
+        f"{what}: callbacks are not saved in a model file ({', '.join(callbacks)}); they act "
+        "during training and are not part of the fitted model. The file records which were "
+        "left out; the loaded model has the default callbacks (callbacks=None).",
+        CallbacksNotSavedWarning, stacklevel=4,
+    )
+    return params, {
+        "note": "callbacks act during training and are not part of the fitted model: these "
+                "parameters were left out, and the model loads with the default callbacks",
+        "parameters": sorted(dropped),
+        "callbacks": callbacks,
+    }
+
+
+def _describe_callback(entry: Any) -> str:
+    """``name: module.Class`` of an entry of ``callbacks`` (a callback, a class or a
+    ``(name, callback)`` pair), or of a ``callbacks__name`` setting."""
+    name, callback = entry if isinstance(entry, tuple) and len(entry) == 2 else (None, entry)
+    cls = callback if isinstance(callback, type) else type(callback)
+    plain = (str, int, float, bool, list, tuple, dict, type(None))  # a setting, not a callback
+    text = repr(callback) if isinstance(callback, plain) else f"{cls.__module__}.{cls.__qualname__}"
+    return text if name is None else f"{name}: {text}"
 
 
 def _fitted(obj: Any, required: tuple[str, ...], optional: tuple[str, ...]) -> dict[str, Any]:

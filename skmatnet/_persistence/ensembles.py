@@ -28,6 +28,7 @@ from .codec import (
     _build,
     _decode,
     _encode,
+    _estimator_params,
     _params,
     _require,
     _versions,
@@ -86,7 +87,13 @@ def _template_spec(template: Any) -> dict:
             "ensembles of skmatnet estimators (or pipelines ending in one); use joblib for "
             "others (its files run code when loaded)"
         )
-    return {"class": name, "params": _params(template, type(template).__name__)}
+    if name in _TRANSFORMERS:
+        return {"class": name, "params": _params(template, type(template).__name__)}
+    params, callbacks_note = _estimator_params(template, type(template).__name__)
+    spec = {"class": name, "params": params}
+    if callbacks_note is not None:
+        spec["callbacks_not_saved"] = callbacks_note
+    return spec
 
 
 def _template_from(spec: Any, path: Path) -> Any:

@@ -40,6 +40,7 @@ from .codec import (
     ModelFileError,
     _build,
     _decode,
+    _estimator_params,
     _fitted,
     _history,
     _params,
@@ -139,13 +140,16 @@ def save_single(model: Any, path: str | os.PathLike) -> Path:
         if output is not None:
             entry["output"] = output
         steps.append(entry)
+    params, callbacks_note = _estimator_params(net, type(net).__name__)
     estimator = {
         "name": net_name,
         "class": class_name,
-        "params": _params(net, type(net).__name__),
+        "params": params,
         "fitted": _fitted(net, *_fitted_names(type(net))),
         "history": _history(net),
     }
+    if callbacks_note is not None:
+        estimator["callbacks_not_saved"] = callbacks_note
     config = {
         "format": _FORMAT_NAME,
         "format_version": FORMAT_VERSION,

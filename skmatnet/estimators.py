@@ -116,9 +116,10 @@ class MatNetRegressor(MatNetBase, NeuralNetRegressor):
         """Targets in the units of ``y`` as standard units: computed in float64 and rounded
         once to their dtype."""
         mean, scale = self._target_encoding()
-        wide = values.to(torch.float64)
-        return ((wide - torch.as_tensor(mean, device=values.device))
-                / torch.as_tensor(scale, device=values.device)).to(values.dtype)
+        # (Apple's MPS has no float64: there the encoding is computed in float32)
+        wide = values if values.device.type == "mps" else values.to(torch.float64)
+        return ((wide - torch.as_tensor(mean, dtype=wide.dtype, device=values.device))
+                / torch.as_tensor(scale, dtype=wide.dtype, device=values.device)).to(values.dtype)
 
     def _decode_tensor(self, values: torch.Tensor) -> torch.Tensor:
         mean, scale = self._target_encoding()

@@ -11,7 +11,7 @@ would run it in a shell.
 # %%
 # Settings: the gallery trains on 3,000 rows for 3 epochs. Full:
 # ``python examples/basics/command_line.py --full`` trains on every row for the recipe's
-# 100-epoch schedule.
+# schedule (100 epochs on a set this size).
 import sys
 
 FULL = "--full" in sys.argv[1:]

@@ -27,6 +27,7 @@ _LAZY = {
     "MatNetEnsembleRegressor": "ensemble",
     "ModelFileError": "persistence",
     "load_model": "persistence",
+    "read_model_card": "persistence",
     "save_model": "persistence",
     "connect_dask": "_dask",  # imports distributed: the optional extra skmatnet[dask]
 }

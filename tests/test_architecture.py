@@ -47,6 +47,8 @@ LAYERS = {
     "skmatnet._factory": "estimators",
     "skmatnet._networks": "estimators",
     "skmatnet._persistence": "estimators",
+    "skmatnet._persistence.layout": "estimators",
+    "skmatnet._persistence.card": "estimators",
     "skmatnet.ensemble": "estimators",
     "skmatnet.metrics": "estimators",
     "skmatnet.callbacks": "estimators",
@@ -74,6 +76,7 @@ LAYERS = {
     "skmatnet.cli.train": "cli",
     "skmatnet.cli.predict": "cli",
     "skmatnet.cli.screen": "cli",
+    "skmatnet.cli.info": "cli",
     "skmatnet.__main__": "cli",
 }
 #: Layer -> the layers it may import from.

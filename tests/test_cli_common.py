@@ -142,14 +142,14 @@ def test_output_is_checked_before_the_model_is_loaded(command, model_file, tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["formulas.txt"]  # nothing written
 
 
-@pytest.mark.parametrize("command", ["predict", "screen"])
+@pytest.mark.parametrize("command", ["predict", "screen", "info"])
 def test_model_path_mistakes_are_one_line_with_a_hint(command, tmp_path, capsys):
     formulas = tmp_path / "formulas.txt"
     formulas.write_text("Fe2O3\n")
 
     def run(model):
-        argv = ([command, model, formulas] if command == "predict" else
-                [command, model, "--elements", "Li,O", "--max-atoms", "4"])
+        argv = {"predict": [command, model, formulas], "info": [command, model]}.get(
+            command, [command, model, "--elements", "Li,O", "--max-atoms", "4"])
         status, err = run_main(argv, capsys)
         assert status == 1
         assert "Errno" not in err and "Error:" not in err

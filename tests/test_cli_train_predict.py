@@ -76,6 +76,55 @@ def test_train_reports_the_fit_and_saves_a_pipeline(trained):
     assert isinstance(model[-1], BRNetRegressor) and model[-1].n_epochs_ == 3
 
 
+def test_train_writes_the_model_card(trained):
+    from skmatnet import describe_dataset, read_model_card
+
+    path, result = trained
+    card = read_model_card(path)
+    info = describe_dataset(DATASET)
+    assert card["target"] == info.target and card["units"] == "eV/atom" == info.units
+    assert card["dataset"] == DATASET and card["dataset_version"] == info.source
+    assert card["dataset_sha256"] == {f.path: f.sha256 for f in info.files}
+    assert card["rows"] == {"train": 270, "val": 30, "test": 0}  # 10% held out
+    assert card["recipe"] == "recommended" and card["epochs"] == 3 == card["n_epochs_"]
+    printed = float(result.stdout.split("validation MAE: ")[1].split()[0])
+    assert card["validation_metrics"]["mae"] == pytest.approx(printed, rel=1e-3)
+    assert card["command"] == ("skmatnet train jarvis_formation_energy --max-rows 300 "
+                               f"{' '.join(TINY)} -o {path}")
+    assert card["estimator"] == "BRNetRegressor" and card["network"] == "brnet"
+
+
+def test_info_prints_the_card_as_lines_or_json(trained):
+    import json
+
+    from skmatnet import read_model_card
+
+    path, _ = trained
+    result = run_cli("info", str(path))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "units: eV/atom" in lines and "network: brnet" in lines
+    assert "steps: ElementFractionTransformer, BRNetRegressor" in lines
+    rows = lines.index("rows:")  # a dict: its entries below it, indented
+    assert lines[rows + 1: rows + 4] == ["  train: 270", "  val: 30", "  test: 0"]
+    assert any(line.startswith("command: skmatnet train jarvis_formation_energy")
+               for line in lines)
+    as_json = run_cli("info", str(path), "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout) == read_model_card(path)
+
+
+def test_info_of_a_bad_model_file_is_one_line(trained, tmp_path):
+    truncated = tmp_path / "truncated.skmatnet"
+    truncated.write_bytes(trained[0].read_bytes()[:2000])
+    result = run_cli("info", str(truncated))
+    assert_one_line_error(result, f"cannot load model file {truncated}", "corrupt or truncated")
+    assert result.returncode == 1 and result.stdout == ""
+    missing = run_cli("info", str(tmp_path / "none.skmatnet"))
+    assert_one_line_error(missing, "none.skmatnet: no such model file")
+    assert missing.returncode == 1
+
+
 def test_predict_csv_keeps_the_columns_and_matches_python(trained, compounds, tmp_path):
     from skmatnet import load_model
 
@@ -87,10 +136,11 @@ def test_predict_csv_keeps_the_columns_and_matches_python(trained, compounds, tm
     assert result.stdout == ""
     table = read_output(output.read_text())
     given = read_output(compounds.read_text())
-    assert list(table.columns) == ["id", "composition", "prediction"]
+    # The card's units name the column.
+    assert list(table.columns) == ["id", "composition", "prediction (eV/atom)"]
     pd.testing.assert_frame_equal(table[["id", "composition"]], given)  # "0001" stays text
     expected = load_model(model_path).predict(given["composition"].tolist())
-    np.testing.assert_allclose(table["prediction"], expected, rtol=1e-6)
+    np.testing.assert_allclose(table["prediction (eV/atom)"], expected, rtol=1e-6)
 
 
 def test_ensemble_predicts_a_spread(tmp_path):
@@ -98,7 +148,7 @@ def test_ensemble_predicts_a_spread(tmp_path):
 
     path = tmp_path / "ensemble.skmatnet"
     result = run_cli("train", DATASET, "--max-rows", "200", "--ensemble", "2", "--quiet",
-                     *TINY, "-o", str(path))
+                     "--units", "eV per atom", *TINY, "-o", str(path))
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stderr == ""  # --quiet
     assert "trained an ensemble of 2 BRNetRegressors" in result.stdout
@@ -107,11 +157,16 @@ def test_ensemble_predicts_a_spread(tmp_path):
     predicted = run_cli("predict", str(path), "-", input="formula\nFe2O3\nSrTiO3\n")
     assert predicted.returncode == 0, predicted.stderr
     table = read_output(predicted.stdout)
-    assert list(table.columns) == ["formula", "prediction", "std"]
+    # --units replaces the dataset's, in the card and so in the columns' names.
+    assert model.model_card_["units"] == "eV per atom"
+    assert model.model_card_["validation_metrics"]["mae"] == [
+        pytest.approx(float(score), rel=1e-3) for score in
+        result.stdout.split("validation MAE: ")[1].split(" eV per atom")[0].split(", ")]
+    assert list(table.columns) == ["formula", "prediction (eV per atom)", "std (eV per atom)"]
     mean, std = model.predict(["Fe2O3", "SrTiO3"], return_std=True)
-    np.testing.assert_allclose(table["prediction"], mean, rtol=1e-6)
-    np.testing.assert_allclose(table["std"], std, rtol=1e-5)
-    assert (table["std"] > 0).all()
+    np.testing.assert_allclose(table["prediction (eV per atom)"], mean, rtol=1e-6)
+    np.testing.assert_allclose(table["std (eV per atom)"], std, rtol=1e-5)
+    assert (table["std (eV per atom)"] > 0).all()
 
 
 def test_label_target_trains_a_classifier_with_probabilities(tmp_path):
@@ -125,6 +180,8 @@ def test_label_target_trains_a_classifier_with_probabilities(tmp_path):
     assert "validation log-loss: " in result.stdout
     model = load_model(path)
     assert isinstance(model[-1], BRNetClassifier)
+    assert "units" not in model.model_card_  # labels have none
+    assert model.model_card_["classes_"] == [False, True]
     # One formula a line on stdin, CSV on stdout; blank lines skipped, NaN is sodium nitride.
     predicted = run_cli("predict", str(path), "-", input="Fe2O3\n\nCu\nNaN\n")
     assert predicted.returncode == 0, predicted.stderr
@@ -182,7 +239,10 @@ def test_ctrl_c_saves_the_best_epoch_so_far(tmp_path):
     assert "Traceback" not in stderr
     assert stderr.strip().startswith("skmatnet: interrupted after ")
     assert f"was saved to {path}" in stderr
-    assert load_model(path)[-1].stop_reason_ == "interrupted"
+    model = load_model(path)
+    assert model[-1].stop_reason_ == "interrupted"
+    assert model.model_card_["units"] == "eV/atom" and "--max-epochs 100000" in \
+        model.model_card_["command"]
 
 
 @pytest.mark.parametrize("name, content, fragments", [

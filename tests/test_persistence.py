@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
 import json
@@ -538,3 +539,230 @@ def test_version_mismatch_warns_with_both_versions(saved, monkeypatch, fitted_pi
 def test_same_versions_load_silently(saved, recwarn):
     load_model(saved)
     assert not [w for w in recwarn if issubclass(w.category, UserWarning)]
+
+
+# ---------------------------------------------------------------------------
+# Model cards
+# ---------------------------------------------------------------------------
+
+
+METADATA = {
+    "target": "formation_energy_peratom", "units": "eV/atom",
+    "dataset": "jarvis_formation_energy", "rows": {"train": 360, "val": 40, "test": 0},
+    "test_metrics": {"mae": 0.25, "r2": 0.5}, "tags": ["jarvis", None, True, 3],
+    "description": "a test model",
+}
+
+
+@pytest.fixture(scope="module")
+def fitted_ensemble(jarvis):
+    formulas, _, y = jarvis
+    member = Pipeline([("ef", ElementFractionTransformer()), ("net", small())])
+    return MatNetEnsembleRegressor(member, n_estimators=2).fit(formulas, y)
+
+
+@pytest.mark.parametrize("kind", ["estimator", "pipeline", "ensemble"])
+def test_metadata_round_trips_as_the_model_card(kind, jarvis, fitted_pipeline, fitted_ensemble,
+                                                 tmp_path):
+    _, X, y = jarvis
+    model = {"estimator": lambda: small(BRNetClassifier).fit(X, y > -1.0),
+             "pipeline": lambda: fitted_pipeline, "ensemble": lambda: fitted_ensemble}[kind]()
+    path = save_model(model, tmp_path / "model.skmatnet", metadata=METADATA)
+    card = skmatnet.read_model_card(path)
+    assert {key: card[key] for key in METADATA} == METADATA
+    assert load_model(path).model_card_ == card
+    # skmatnet's keys, from the model and the versions the config records
+    config = json.loads(members(path)["ensemble.json" if kind == "ensemble" else "config.json"])
+    assert card["skmatnet_version"] == config["versions"]["skmatnet"] == skmatnet.__version__
+    assert card["torch_version"] == config["versions"]["torch"]
+    assert card["saved_at"] == config["saved_at"] and card["saved_at"].endswith("+00:00")
+    assert card["kind"] == kind and card["network"] == "brnet" and not card["half_precision"]
+    if kind == "ensemble":
+        assert card["estimator"] == "MatNetEnsembleRegressor" and card["n_estimators"] == 2
+        assert card["member_estimator"] == "BRNetRegressor"
+        assert card["steps"] == ["ElementFractionTransformer", "BRNetRegressor"]
+        nets = [member[-1] for member in model.estimators_]
+        assert card["n_epochs_"] == [net.n_epochs_ for net in nets]
+        assert card["best_epoch_"] == [net.best_epoch_ for net in nets]
+        return
+    net = model[-1] if kind == "pipeline" else model
+    assert card["estimator"] == type(net).__name__ and card["n_features_in_"] == 86
+    assert card["effective_params_"] == net.effective_params_
+    assert (card["n_epochs_"], card["best_epoch_"]) == (net.n_epochs_, net.best_epoch_)
+    if kind == "pipeline":
+        assert card["steps"] == ["ElementFractionTransformer", "BRNetRegressor"]
+    else:
+        assert card["classes_"] == [False, True]
+
+
+def test_a_model_saved_without_metadata_has_the_automatic_card(saved, fitted_pipeline):
+    card = skmatnet.read_model_card(saved)
+    assert set(card) == {"saved_at", "format_version", "skmatnet_version", "torch_version",
+                         "kind", "half_precision", "estimator", "steps", "network",
+                         "n_features_in_", "n_outputs_", "effective_params_", "n_epochs_",
+                         "best_epoch_"}
+    assert card["n_epochs_"] == fitted_pipeline[-1].n_epochs_
+    assert load_model(saved).model_card_ == card
+
+
+@OLD_VERSION_WARNING
+def test_files_written_before_cards_have_a_card_without_a_date():
+    card = skmatnet.read_model_card(FORMAT1_FILE)
+    assert card["format_version"] == 1 and card["skmatnet_version"] == "0.1.0"
+    assert card["estimator"] == "BRNetRegressor" and card["network"] == "brnet"
+    assert "saved_at" not in card and card["half_precision"] is False
+    assert load_model(FORMAT1_FILE).model_card_ == card
+
+
+@pytest.mark.parametrize("metadata, error, match", [
+    ({"rows": (1, 2)}, TypeError, r"metadata\['rows'\]=\(1, 2\).* not tuple; use a list"),
+    ({"test_metrics": {"mae": np.float32(0.1)}}, TypeError,
+     r"metadata\['test_metrics'\]\['mae'\]=.* not float32; convert it with \.item\(\)"),
+    ({"test_metrics": {"mae": np.array([0.1])}}, TypeError, r"\['mae'\].* not ndarray"),
+    ({"trained": datetime.date(2026, 1, 2)}, TypeError, r"metadata\['trained'\]=.* not date"),
+    ({"data": [1, {"path": Path("x.csv")}]}, TypeError, r"metadata\['data'\]\[1\]\['path'\]"),
+    ({"rows": {1: 2}}, TypeError, r"metadata\['rows'\]: its key 1 is of type int"),
+    ({"test_metrics": {"mae": float("nan")}}, ValueError, r"\['mae'\]=nan: JSON has no NaN"),
+    ({"n_epochs_": 3}, ValueError, "metadata key 'n_epochs_' is set by skmatnet"),
+    ({"network": "mine"}, ValueError, "metadata key 'network' is set by skmatnet"),
+    ([("units", "eV")], TypeError, "metadata must be a dict, got list"),
+])
+def test_metadata_that_is_not_plain_json_is_refused_naming_the_key(
+        metadata, error, match, fitted_pipeline, fitted_ensemble, tmp_path):
+    for model in (fitted_pipeline, fitted_ensemble):
+        with pytest.raises(error, match=match):
+            save_model(model, tmp_path / "model.skmatnet", metadata=metadata)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_edited_card_keeps_the_facts_and_a_bad_one_is_refused(saved):
+    edit_config(saved, lambda c: c.update(card={"units": "eV", "network": "resnet"}))
+    card = skmatnet.read_model_card(saved)
+    assert card["units"] == "eV" and card["network"] == "brnet"  # what the file builds
+    edit_config(saved, lambda c: c.update(card=["units"]))
+    with pytest.raises(ModelFileError, match=r"the model card .* is not an object"):
+        skmatnet.read_model_card(saved)
+    load_error(saved, r"the model card .* is not an object")
+
+
+@pytest.mark.parametrize("damage, match", [
+    (lambda data: data[:10], "not a readable skmatnet model archive"),
+    (lambda data: data[: len(data) // 2], "not a readable skmatnet model archive"),
+    (lambda data: b"not a zip file at all", "not a readable skmatnet model archive"),
+])
+def test_read_model_card_of_a_damaged_file(saved, damage, match):
+    saved.write_bytes(damage(saved.read_bytes()))
+    with pytest.raises(ModelFileError, match=match) as info:
+        skmatnet.read_model_card(saved)
+    assert info.value.path == str(saved) and "corrupt or truncated" in str(info.value)
+
+
+def test_read_model_card_checks_the_config(saved, tmp_path):
+    original = saved.read_bytes()
+    rewrite(saved, config_json=b'{"format": "skmatnet-model", ')
+    with pytest.raises(ModelFileError, match=r"config\.json is not valid JSON"):
+        skmatnet.read_model_card(saved)
+    saved.write_bytes(original)
+    edit_config(saved, lambda c: c.update(format="something-else"))
+    with pytest.raises(ModelFileError, match="not an skmatnet model configuration"):
+        skmatnet.read_model_card(saved)
+    other = tmp_path / "other.zip"
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    with pytest.raises(ModelFileError, match=r"the archive has no config\.json"):
+        skmatnet.read_model_card(other)
+    with pytest.raises(FileNotFoundError):
+        skmatnet.read_model_card(tmp_path / "missing.skmatnet")
+
+
+def test_read_model_card_reads_the_config_alone_without_torch(fitted_ensemble, tmp_path):
+    import subprocess
+    import sys
+
+    path = save_model(fitted_ensemble, tmp_path / "ensemble.skmatnet", metadata={"units": "eV"})
+    # Weights that would not load: the card does not read them.
+    code = ("import sys, json; from skmatnet._persistence.card import read_model_card; "
+            f"card = read_model_card({str(path)!r}); "
+            "assert 'torch' not in sys.modules, 'torch was imported'; "
+            "print(json.dumps(card))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == skmatnet.read_model_card(path)
+
+
+# ---------------------------------------------------------------------------
+# Half precision
+# ---------------------------------------------------------------------------
+
+
+def test_half_precision_halves_the_weights_and_predicts_almost_alike(jarvis, tmp_path):
+    _, X, y = jarvis
+    net = small(IRNetRegressor).fit(X, y)  # with BatchNorm: an integer buffer, kept as it is
+    full = save_model(net, tmp_path / "full.skmatnet")
+    half = save_model(net, tmp_path / "half.skmatnet", half_precision=True)
+    weights = {name: members(path)["weights.safetensors"] for name, path in
+               (("full", full), ("half", half))}
+    state = safetensors.torch.load(weights["half"])
+    tracked = [key for key in state if key.endswith("num_batches_tracked")]
+    # The tensor bytes after safetensors' JSON header: the floats' are halved.
+    payload = {name: len(data) - 8 - int.from_bytes(data[:8], "little")
+               for name, data in weights.items()}
+    assert payload["half"] == (payload["full"] - 8 * len(tracked)) // 2 + 8 * len(tracked)
+    assert half.stat().st_size < full.stat().st_size
+    assert tracked and all(state[key].dtype == torch.int64 for key in tracked)
+    assert {state[key].dtype for key in state if key not in tracked} == {torch.float16}
+    assert json.loads(members(half)["config.json"])["half_precision"] is True
+
+    loaded = load_model(half)
+    assert loaded.model_card_["half_precision"] is True
+    assert all(p.dtype == torch.float32 for p in loaded.module_.parameters())
+    # Measured: the largest difference is ~1e-3 of the targets' spread (float16 keeps 11
+    # significant bits); 1e-2 leaves room for other CPUs.
+    difference = np.abs(loaded.predict(X) - net.predict(X))
+    assert difference.max() < 1e-2 * y.std()
+    assert difference.max() > 0  # the weights were rounded
+
+
+def test_half_precision_ensemble(fitted_ensemble, jarvis, tmp_path):
+    formulas, _, y = jarvis
+    path = save_model(fitted_ensemble, tmp_path / "ensemble.skmatnet", half_precision=True)
+    loaded = load_model(path)
+    assert loaded.model_card_["half_precision"] is True
+    for member in members(path).values():
+        if member[:2] == b"PK":  # the member files
+            state = safetensors.torch.load(members_of(member)["weights.safetensors"])
+            assert {tensor.dtype for tensor in state.values()} == {torch.float16}
+    mean, std = loaded.predict(formulas, return_std=True)
+    expected_mean, expected_std = fitted_ensemble.predict(formulas, return_std=True)
+    assert np.abs(mean - expected_mean).max() < 1e-2 * y.std()
+    assert np.abs(std - expected_std).max() < 1e-2 * y.std()
+
+
+def members_of(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_fine_tuning_starts_from_a_half_precision_file(jarvis, tmp_path):
+    _, X, y = jarvis
+    pretrained = small().fit(X, y)
+    path = save_model(pretrained, tmp_path / "half.skmatnet", half_precision=True)
+    # A rate of 1e-12: one epoch leaves the weights where the file put them.
+    tuned = small(max_epochs=1, lr=1e-12, init_from=str(path)).fit(X, y)
+    loaded = load_model(path)
+    for (name, tuned_weight), loaded_weight in zip(tuned.module_.state_dict().items(),
+                                                   loaded.module_.state_dict().values(),
+                                                   strict=True):
+        assert tuned_weight.dtype == loaded_weight.dtype, name
+    np.testing.assert_allclose(tuned.predict(X), loaded.predict(X), rtol=1e-4, atol=1e-4)
+
+
+def test_weights_beyond_float16_are_refused(jarvis, tmp_path):
+    _, X, y = jarvis
+    net = small().fit(X, y)
+    with torch.no_grad():
+        next(net.module_.parameters())[0, 0] = 1e6
+    with pytest.raises(ValueError, match="beyond float16's range"):
+        save_model(net, tmp_path / "half.skmatnet", half_precision=True)
+    assert not (tmp_path / "half.skmatnet").exists()

@@ -22,6 +22,7 @@ import torch
 from ..exceptions import VersionMismatchWarning
 from .codec import (
     _CONFIG,
+    _ENSEMBLE_CONFIG,
     _FORMAT_NAME,
     _LEGACY_WEIGHTS,
     _MAX_CONFIG_BYTES,
@@ -33,10 +34,8 @@ from .codec import (
     _versions,
 )
 
-__all__ = ["is_ensemble_archive", "open_model_archive"]
+__all__ = ["half_precision_state", "is_ensemble_archive", "open_model_archive", "saved_state"]
 
-#: The member that marks an ensemble archive (one model file per member inside).
-_ENSEMBLE_CONFIG = "ensemble.json"
 
 
 def is_ensemble_archive(path: Path) -> bool:
@@ -155,6 +154,38 @@ def _load_weights(weights: bytes, name: str, path: Path) -> dict[str, torch.Tens
             f"({type(exc).__name__}: {_torch_reason(exc)})"
         ) from None
     return _check_state(state, name, path)
+
+
+def saved_state(config: dict[str, Any], weights: bytes, name: str,
+                path: Path) -> dict[str, torch.Tensor]:
+    """The weights of an archive opened by :func:`open_model_archive`, in float32 where the
+    file stores them in half precision (``half_precision`` in the config)."""
+    state = _load_weights(weights, name, path)
+    half = config.get("half_precision", False)
+    if not isinstance(half, bool):
+        raise ModelFileError(path, f"{_CONFIG}: 'half_precision' is not true or false")
+    if half:
+        # Stored in float16 to halve the file; the network computes in float32.
+        state = {key: value.to(torch.float32) if value.dtype == torch.float16 else value
+                 for key, value in state.items()}
+    return state
+
+
+def half_precision_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``state`` with its floating tensors in float16 (integer buffers, such as BatchNorm's
+    ``num_batches_tracked``, untouched); a value beyond float16's range is an error."""
+    half = {}
+    for key, value in state.items():
+        if not value.is_floating_point():
+            half[key] = value
+            continue
+        half[key] = value.to(torch.float16)
+        if bool(torch.isfinite(value).all()) and not bool(torch.isfinite(half[key]).all()):
+            raise ValueError(
+                f"cannot save in half precision: {key} holds values beyond float16's range "
+                "(about 65504 in magnitude); save with half_precision=False"
+            )
+    return half
 
 
 def _check_state(state: Any, name: str, path: Path) -> dict[str, torch.Tensor]:

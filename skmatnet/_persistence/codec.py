@@ -21,23 +21,19 @@ from skorch.dataset import Dataset
 
 from .. import nets
 from ..exceptions import CallbacksNotSavedWarning
+from .layout import (  # noqa: F401  (the modules of the format import them from here)
+    _CONFIG,
+    _ENSEMBLE_CONFIG,
+    _FORMAT_NAME,
+    _LEGACY_WEIGHTS,
+    _MAX_CONFIG_BYTES,
+    _WEIGHTS,
+    FORMAT_VERSION,
+    ModelFileError,
+    _require,
+)
 
 __all__ = ["FORMAT_VERSION", "ModelFileError"]
-
-#: Version of the file layout written by :func:`save_model`: 1, pre-release development files
-#: (``weights.pt``); 2, skmatnet 0.1.0 (``weights.safetensors``); 3, skmatnet 0.2.0 (adds
-#: ``effective_params_`` and a regressor's ``standardize_target``, ``target_mean_`` and
-#: ``target_scale_``). Every earlier version is still read.
-FORMAT_VERSION = 3
-
-_CONFIG = "config.json"
-_WEIGHTS = "weights.safetensors"
-# Format version 1 (pre-release development files) stored the state_dict with torch.save;
-# read for old files only.
-_LEGACY_WEIGHTS = "weights.pt"
-_FORMAT_NAME = "skmatnet-model"
-# A config is a few kB plus ~100 bytes per epoch of history; refuse decompression bombs.
-_MAX_CONFIG_BYTES = 64 << 20
 
 #: Classes that may appear as parameter values (network, loss, optimizer, data loading).
 _PARAM_CLASSES: dict[str, type] = {
@@ -55,27 +51,6 @@ _PARAMETERS_ADDED_LATER = {"width": 1.0, "warmup": 0.0, "bn_momentum": 0.01}
 #: A regressor's parameters added later, likewise (older regressors learnt raw targets).
 _REGRESSOR_PARAMETERS_ADDED_LATER = {"standardize_target": False}
 _CLASS_NAMES = {cls: name for name, cls in _PARAM_CLASSES.items()}
-
-
-class ModelFileError(ValueError):
-    """A model file cannot be loaded: corrupt, truncated, tampered with or not one.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The file.
-    problem : str
-        What is wrong with it, shown in the message after the file's name.
-
-    Attributes
-    ----------
-    path : str
-        The file.
-    """
-
-    def __init__(self, path: str | os.PathLike, problem: str):
-        super().__init__(f"cannot load model file {os.fspath(path)}: {problem}")
-        self.path = os.fspath(path)
 
 
 class _NotJSON(Exception):
@@ -255,16 +230,6 @@ def _versions() -> dict[str, str]:
         "skorch": skorch.__version__,
         "python": platform.python_version(),
     }
-
-
-def _require(mapping: Any, key: str, path: Path, where: str, kind: type | tuple = object) -> Any:
-    if not isinstance(mapping, dict) or key not in mapping:
-        raise ModelFileError(path, f"{_CONFIG} has no {where}{key!r}")
-    value = mapping[key]
-    if not isinstance(value, kind):
-        raise ModelFileError(path, f"{_CONFIG}: {where}{key!r} has the wrong type "
-                                   f"({type(value).__name__})")
-    return value
 
 
 def _build(cls: type, params: Any, path: Path, what: str) -> Any:

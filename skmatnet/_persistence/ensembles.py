@@ -19,8 +19,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._io import atomic_open
 from ..ensemble import MatNetEnsembleRegressor
-from .archive import _ENSEMBLE_CONFIG
+from .card import check_metadata, ensemble_card, saved_at
 from .codec import (
+    _ENSEMBLE_CONFIG,
     _FORMAT_NAME,
     _MAX_CONFIG_BYTES,
     FORMAT_VERSION,
@@ -40,14 +41,21 @@ __all__ = ["load_ensemble", "save_ensemble"]
 _ENSEMBLE_CLASS = "skmatnet.MatNetEnsembleRegressor"
 
 
-def save_ensemble(model: Any, path: Path, save_member: Callable[[Any, Path], Path]) -> Path:
-    """An archive of ``ensemble.json`` and each member as a model file of its own."""
+def save_ensemble(model: Any, path: Path, save_member: Callable[..., Path], *,
+                  metadata: Any = None, half_precision: bool = False) -> Path:
+    """An archive of ``ensemble.json`` and each member as a model file of its own.
+
+    The card is the ensemble's; the members are saved without metadata, in half
+    precision if the ensemble is.
+    """
+    card = check_metadata(metadata)
     check_is_fitted(model, "estimators_")
     members, digests = [], []
     with tempfile.TemporaryDirectory() as folder:
         for i, member in enumerate(model.estimators_):
             try:
-                member_path = save_member(member, Path(folder) / f"{i}.skmatnet")
+                member_path = save_member(member, Path(folder) / f"{i}.skmatnet",
+                                          half_precision=half_precision)
             except ValueError as exc:
                 raise ValueError(f"cannot save ensemble member {i}: {exc}") from None
             members.append(member_path.read_bytes())
@@ -56,7 +64,8 @@ def save_ensemble(model: Any, path: Path, save_member: Callable[[Any, Path], Pat
     params = _params(model, "the ensemble", skip=("estimator",))  # the template: above
     config = {
         "format": _FORMAT_NAME, "format_version": FORMAT_VERSION, "kind": "ensemble",
-        "versions": _versions(), "class": _ENSEMBLE_CLASS, "params": params,
+        "versions": _versions(), "saved_at": saved_at(), "card": card,
+        "half_precision": bool(half_precision), "class": _ENSEMBLE_CLASS, "params": params,
         "estimator": template,
         "fitted": {"std_scale_": float(model.std_scale_),
                    "n_features_in_": _encode(getattr(model, "n_features_in_", None))},
@@ -156,4 +165,5 @@ def _load_from(path: Path, archive: zipfile.ZipFile, device: Any,
     ensemble.estimators_ = members
     ensemble.std_scale_ = float(_require(fitted, "std_scale_", path, "fitted ", (int, float)))
     ensemble.n_features_in_ = fitted.get("n_features_in_")
+    ensemble.model_card_ = ensemble_card(config, [m.model_card_ for m in members], path)
     return ensemble

@@ -21,7 +21,7 @@ from torch import nn
 from .. import nets
 from .._networks import network_kwargs
 from .._registry import NETWORK_SPECS, estimator_names
-from .archive import _fill_network, _load_weights, is_ensemble_archive, open_model_archive
+from .archive import _fill_network, is_ensemble_archive, open_model_archive, saved_state
 from .codec import _CONFIG, _PARAMETERS_ADDED_LATER, ModelFileError, _decode, _require, _short
 
 __all__ = ["SavedNetwork", "read_network"]
@@ -85,7 +85,7 @@ def read_network(path: str | os.PathLike) -> SavedNetwork | None:
         module, {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)},
         n_features=n_features, n_outputs=n_outputs, width=width,
         bn_momentum=params.get("bn_momentum", 0.1))
-    state = _load_weights(weights, weights_name, path)
+    state = saved_state(config, weights, weights_name, path)
     # Building the network draws initial weights: keep the caller's RNG untouched.
     with torch.random.fork_rng(devices=[]):
         try:

@@ -29,7 +29,8 @@ from .._io import atomic_open
 from .._registry import estimator_names
 from ..exceptions import DeviceFallbackWarning
 from ..featurizer import ElementFractionTransformer
-from .archive import _fill_network, _load_weights, open_model_archive
+from .archive import _fill_network, half_precision_state, open_model_archive, saved_state
+from .card import check_metadata, model_card, saved_at
 from .codec import (
     _CONFIG,
     _FORMAT_NAME,
@@ -122,11 +123,14 @@ def _state_dict(net: Any) -> dict[str, torch.Tensor]:
             for k, v in module.state_dict().items()}
 
 
-def save_single(model: Any, path: str | os.PathLike) -> Path:
+def save_single(model: Any, path: str | os.PathLike, *, metadata: Any = None,
+                half_precision: bool = False) -> Path:
     """:func:`skmatnet.save_model` of an estimator or a pipeline ending in one."""
+    card = check_metadata(metadata)  # before any work: a bad key costs nothing
     head, (net_name, net) = _split_model(model)
     class_name = _check_estimator(net)
-    weights = safetensors.torch.save(_state_dict(net))
+    state = _state_dict(net)
+    weights = safetensors.torch.save(half_precision_state(state) if half_precision else state)
 
     steps = []
     for name, step in head:
@@ -155,6 +159,9 @@ def save_single(model: Any, path: str | os.PathLike) -> Path:
         "format_version": FORMAT_VERSION,
         "kind": "pipeline" if isinstance(model, Pipeline) else "estimator",
         "versions": _versions(),
+        "saved_at": saved_at(),
+        "card": card,
+        "half_precision": bool(half_precision),
         "weights_sha256": hashlib.sha256(weights).hexdigest(),
         "estimator": estimator,
     }
@@ -204,7 +211,8 @@ def load_single(path: Path, device: Any = None) -> Any:
         net.set_params(device="cpu")
     _set_fitted(net, _require(spec, "fitted", path, "estimator "), path,
                 *_fitted_names(type(net)))
-    state = _load_weights(weights, weights_name, path)
+    state = saved_state(config, weights, weights_name, path)
+    card = model_card(config, path)
     # Building the network draws initial weights: keep the caller's RNG untouched.
     with torch.random.fork_rng(devices=[]):
         try:
@@ -223,6 +231,7 @@ def load_single(path: Path, device: Any = None) -> Any:
         net.history_ = History(_decode(history, path))
 
     if kind == "estimator":
+        net.model_card_ = card
         return net
 
     pipe_spec = _require(config, "pipeline", path, "", dict)
@@ -251,9 +260,11 @@ def load_single(path: Path, device: Any = None) -> Any:
         # A cache directory is read with joblib (pickle) on the next fit: never from a file.
         raise ModelFileError(path, f"{_CONFIG}: the pipeline's memory must be null")
     try:
-        return Pipeline(steps, **pipeline_params)
+        pipeline = Pipeline(steps, **pipeline_params)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(path, f"{_CONFIG}: invalid pipeline: {exc}") from None
+    pipeline.model_card_ = card
+    return pipeline
 
 
 

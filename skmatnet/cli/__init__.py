@@ -8,7 +8,8 @@ ensemble) on a dataset or CSV file and saves it as a ``.skmatnet`` file;
 ``skmatnet predict MODEL FORMULAS`` writes its predictions for a CSV or text
 file of formulas; ``skmatnet screen MODEL --elements ...`` ranks every
 candidate composition of some elements or chemical systems
-(:mod:`skmatnet.screening`). See ``skmatnet COMMAND --help``.
+(:mod:`skmatnet.screening`); ``skmatnet info MODEL`` prints a model file's card
+(:func:`skmatnet.read_model_card`). See ``skmatnet COMMAND --help``.
 
 One module per command; what they share (the parser, errors, argument types,
 checks) is in ``_common`` and the options several take in ``_options``, each
@@ -22,18 +23,19 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import benchmark, predict, screen, train
+from . import benchmark, info, predict, screen, train
 from ._common import CommandError, CommandParser, guarded
 from .benchmark import benchmark_options as _benchmark_options  # noqa: F401  (tests use it)
 
 __all__ = ["CommandError", "build_parser", "main"]
 
 # In the order of ``skmatnet --help``.
-_COMMANDS = (benchmark, train, predict, screen)
+_COMMANDS = (benchmark, train, predict, screen, info)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``skmatnet`` argument parser (``benchmark``, ``train``, ``predict``, ``screen``)."""
+    """The ``skmatnet`` argument parser (``benchmark``, ``train``, ``predict``, ``screen``,
+    ``info``)."""
     from .. import __version__
 
     parser = CommandParser(

@@ -21,6 +21,7 @@ __all__ = [
     "CommandParser",
     "add_command",
     "check_device",
+    "check_model_file",
     "check_output_file",
     "guarded",
     "load_model_file",
@@ -183,12 +184,9 @@ def set_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def load_model_file(path: str, device: str | None = None):
-    """The model saved in ``path`` (:func:`skmatnet.load_model`), or a one-line error with a hint.
-
-    The loader's warnings (another version wrote the file, no GPU) are printed as
-    one line each by :func:`guarded`, as every warning of a command is.
-    """
+def check_model_file(path: str) -> Path:
+    """``MODEL``: a file, not a directory or a benchmark's ``.joblib`` baseline (each an error
+    with a hint)."""
     file = Path(path)
     if file.is_dir():
         found = sorted(file.glob("*.skmatnet")) + sorted(file.glob("models/*.skmatnet"))
@@ -202,6 +200,16 @@ def load_model_file(path: str, device: str | None = None):
                            "Python with joblib.load")
     if not file.is_file():
         raise CommandError(f"{path}: no such model file")
+    return file
+
+
+def load_model_file(path: str, device: str | None = None):
+    """The model saved in ``path`` (:func:`skmatnet.load_model`), or a one-line error with a hint.
+
+    The loader's warnings (another version wrote the file, no GPU) are printed as
+    one line each by :func:`guarded`, as every warning of a command is.
+    """
+    file = check_model_file(path)
     from ..persistence import ModelFileError, load_model
 
     try:

@@ -22,6 +22,7 @@ __all__ = [
     "add_reporting",
     "add_seed",
     "add_threads",
+    "add_traceback",
 ]
 
 #: ``--seed`` of every command.
@@ -138,5 +139,10 @@ def add_dask_options(group: Any, tasks: str) -> None:
 def add_reporting(group: Any) -> None:
     """``--quiet`` and ``--traceback``: what the command prints besides its results."""
     group.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    add_traceback(group)
+
+
+def add_traceback(group: Any) -> None:
+    """``--traceback`` alone, for a command that prints no progress."""
     group.add_argument("--traceback", action="store_true",
                        help="show the full traceback of an unexpected error")

@@ -45,7 +45,10 @@ def add_parser(commands: Any) -> None:
         description="Predict with a model file written by 'skmatnet train' or "
                     "skmatnet.save_model. Writes CSV: the input columns, then 'prediction' "
                     "(the mean of an ensemble), 'std' (the spread of an ensemble) or, for a "
-                    "classifier, the label and one 'probability_<label>' column per class.",
+                    "classifier, the label and one 'probability_<label>' column per class. "
+                    "When the model's card gives the target's units (models of 'skmatnet "
+                    "train', or saved with metadata={'units': ...}), the numeric columns are "
+                    "named with them: 'prediction (eV/atom)', 'std (eV/atom)'.",
         examples=EXAMPLES,
     )
     predict.add_argument("model", metavar="MODEL", help="a .skmatnet model file")
@@ -76,6 +79,7 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     set_threads(args.threads)
     model = load_model_file(args.model, args.device)
     predictions = _predictions(model, formulas if _takes_formulas(model) else fractions)
+    predictions = _with_units(predictions, model)
     table = frame.assign(**predictions).to_csv(index=False)
     if args.output is None:
         sys.stdout.write(table)
@@ -159,6 +163,17 @@ def _takes_formulas(model) -> bool:
 
     members = getattr(model, "estimators_", None)
     return isinstance(members[0] if members else model, Pipeline)
+
+
+def _with_units(columns: dict[str, np.ndarray], model) -> dict[str, np.ndarray]:
+    """The regression columns named with the target's units from the model's card, if it
+    gives them: ``prediction (eV/atom)``; a classifier's labels and probabilities have none."""
+    from sklearn.base import is_classifier
+
+    units = getattr(model, "model_card_", {}).get("units")
+    if not units or not isinstance(units, str) or is_classifier(model):
+        return columns
+    return {f"{name} ({units})": values for name, values in columns.items()}
 
 
 def _predictions(model, inputs) -> dict[str, np.ndarray]:

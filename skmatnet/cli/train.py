@@ -4,12 +4,17 @@ The rows are read as ``skmatnet benchmark`` reads them
 (:func:`skmatnet.benchmark.load_benchmark_data`); the model is
 ``Pipeline([ElementFractionTransformer(), <Net>Regressor.from_recipe(...)])``
 (the classifier for a label target, a :class:`~skmatnet.MatNetEnsembleRegressor`
-of such pipelines with ``--ensemble``), saved with :func:`skmatnet.save_model`.
+of such pipelines with ``--ensemble``), saved with :func:`skmatnet.save_model`
+with a model card: the target and its units, the data and its sha256, the rows
+used, the recipe, the validation scores and the command line
+(``skmatnet info MODEL`` shows it).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import shlex
 import sys
 import time
 import warnings
@@ -37,7 +42,8 @@ __all__ = ["EXAMPLES", "add_parser", "run"]
 
 EXAMPLES = [
     "  skmatnet train jarvis_formation_energy --model brnet --max-time 600 -o brnet.skmatnet",
-    "  skmatnet train my_data.csv --target-column band_gap --ensemble 5 -o band_gap.skmatnet",
+    "  skmatnet train my_data.csv --target-column band_gap --units eV --ensemble 5 "
+    "-o band_gap.skmatnet",
     "  skmatnet train jarvis_optb88vdw_bandgap --target is_metal -o is_metal.skmatnet",
     "  skmatnet train jarvis_formation_energy --recipe paper --lr 1e-3 --batch-size 64",
 ]
@@ -68,6 +74,10 @@ def add_parser(commands: Any) -> None:
                       help="train N networks with different seeds (MatNetEnsembleRegressor); "
                            "'skmatnet predict' then adds their spread, std (regression only)")
     add_seed(what)
+    what.add_argument("--units", metavar="TEXT",
+                      help="units of the target, written in the model's card and named by "
+                           "'skmatnet predict' (default: the dataset's, e.g. eV/atom; none "
+                           "for a CSV file)")
     add_network_options(train.add_argument_group("training (as for 'skmatnet benchmark')"))
     add_data_options(train.add_argument_group("data (as for 'skmatnet benchmark')"))
     add_reporting(train.add_argument_group("output"))
@@ -107,12 +117,12 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             warnings.filterwarnings("ignore", message=r".*was interrupted \(KeyboardInterrupt\)")
             model.fit(data.formulas, data.y)
     except KeyboardInterrupt:
-        return _save_interrupted(model, output)
+        return _save_interrupted(model, output, lambda nets: _card(args, argv, data, nets))
     seconds = time.monotonic() - start
     nets = [member[-1] for member in model.estimators_] if args.ensemble else [net]
     _drop_progress(model, nets)
-    _save(model, output)
-    _summarise(data, nets, seconds, output)
+    _save(model, output, _card(args, argv, data, nets))
+    _summarise(data, nets, seconds, output, _units(args, data))
     return 0
 
 
@@ -130,6 +140,58 @@ def _network(args: argparse.Namespace, kind: str):
         if getattr(args, key) is not None:
             params[key] = getattr(args, key)
     return cls.from_recipe(args.recipe, **params)
+
+
+def _units(args: argparse.Namespace, data) -> str:
+    """The target's units: ``--units``, else the dataset's ("" for labels and CSV files)."""
+    if data.task == "classification":
+        return ""
+    return data.units if args.units is None else args.units
+
+
+def _card(args: argparse.Namespace, argv: Sequence[str], data, nets) -> dict[str, Any]:
+    """The model card (``save_model``'s ``metadata``): what ``skmatnet info`` shows and
+    ``skmatnet predict`` reads the units from."""
+    first = nets[0]
+    one = len(nets) == 1
+    share = first.effective_params_["validation_fraction"]
+    # skorch's ValidSplit holds out ceil(share * n) rows (sklearn's ShuffleSplit).
+    n_val = math.ceil(share * len(data)) if share else 0
+    card = {"target": data.target, "task": data.task}
+    if _units(args, data):
+        card["units"] = _units(args, data)
+    card.update(_data_card(args, data))
+    card.update(
+        split=(f"random {share:.0%} of the rows held out to keep the best epoch; no test "
+               "rows" if share else "no rows held out"),
+        rows={"train": len(data) - n_val, "val": n_val, "test": 0},
+        recipe=args.recipe,
+        epochs=first.n_epochs_ if one else [n.n_epochs_ for n in nets],
+        seed=args.seed,
+    )
+    scores = [_validation_loss(n) for n in nets]
+    if all(score is not None for score in scores):
+        metric = "log_loss" if data.task == "classification" else "mae"
+        card["validation_metrics"] = {metric: scores[0] if one else scores}
+    card["command"] = shlex.join(["skmatnet", *argv])
+    card["description"] = (f"{type(first).__name__} trained by 'skmatnet train' on "
+                           f"{len(data)} rows of {data.name}"
+                           + (f" (an ensemble of {len(nets)})" if not one else ""))
+    return card
+
+
+def _data_card(args: argparse.Namespace, data) -> dict[str, Any]:
+    """Where the rows came from: the dataset (name, version, files' sha256, license,
+    citation) or the CSV file and its sha256."""
+    files = {file["path"]: file["sha256"] for file in data.source.get("files", [])}
+    sha256 = next(iter(files.values())) if len(files) == 1 else files
+    if "dataset" not in data.source:
+        return {"dataset": args.data, "dataset_sha256": sha256}
+    from ..datasets import describe_dataset
+
+    info = describe_dataset(data.source["dataset"])
+    return {"dataset": info.name, "dataset_version": info.source, "dataset_sha256": sha256,
+            "dataset_license": info.license, "dataset_citation": info.citation}
 
 
 def _progress(args: argparse.Namespace, net):
@@ -151,17 +213,18 @@ def _drop_progress(model, nets) -> None:
         model.estimator[-1].set_params(callbacks=None)
 
 
-def _save(model, output: Path) -> None:
+def _save(model, output: Path, metadata: dict[str, Any] | None = None) -> None:
     from ..persistence import save_model
 
     try:
-        save_model(model, output)
+        save_model(model, output, metadata=metadata)
     except OSError as exc:
         raise CommandError(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
-def _save_interrupted(model, output: Path) -> int:
-    """After Ctrl-C: save a single network's best epoch so far (an ensemble is lost)."""
+def _save_interrupted(model, output: Path, card) -> int:
+    """After Ctrl-C: save a single network's best epoch so far (an ensemble is lost), with
+    ``card(nets)`` as its card."""
     from ..ensemble import MatNetEnsembleRegressor
 
     net = None if isinstance(model, MatNetEnsembleRegressor) else model[-1]
@@ -169,21 +232,21 @@ def _save_interrupted(model, output: Path) -> int:
         print("skmatnet: interrupted; no model saved", file=sys.stderr)
         return 130
     _drop_progress(model, [net])
-    _save(model, output)
+    _save(model, output, card([net]))
     print(f"skmatnet: interrupted after {net.n_epochs_} epochs; the best epoch so far "
           f"({net.kept_epoch_}) was saved to {output}", file=sys.stderr)
     return 130
 
 
-def _summarise(data, nets, seconds: float, output: Path) -> None:
+def _summarise(data, nets, seconds: float, output: Path, units: str) -> None:
     from ..callbacks import STOP_REASONS
 
     first = nets[0]
     what = type(first).__name__ if len(nets) == 1 else \
         f"an ensemble of {len(nets)} {type(first).__name__}s"
-    units = f" {data.units}" if data.units else ""  # none for labels
     print(f"trained {what} on {len(data)} rows of {data.name}; target: {data.target}"
-          f"{f' [{data.units}]' if data.units else ''}")
+          f"{f' [{units}]' if units else ''}")
+    units = f" {units}" if units else ""  # none for labels
     stops = sorted({STOP_REASONS.get(n.stop_reason_, str(n.stop_reason_)) for n in nets})
     share = first.effective_params_["validation_fraction"]
     held_out = f" on the {share:.0%} of rows held out" if share else ""

@@ -8,7 +8,9 @@ ensemble) on a dataset or CSV file and saves it as a ``.skmatnet`` file;
 ``skmatnet predict MODEL FORMULAS`` writes its predictions for a CSV or text
 file of formulas; ``skmatnet screen MODEL --elements ...`` ranks every
 candidate composition of some elements or chemical systems
-(:mod:`skmatnet.screening`). See ``skmatnet COMMAND --help``.
+(:mod:`skmatnet.screening`); ``skmatnet models`` lists the pretrained models
+bundled with skmatnet (:mod:`skmatnet.pretrained`), whose names work as MODEL
+and as ``train --init-from``. See ``skmatnet COMMAND --help``.
 
 One module per command; what they share (the parser, errors, argument types,
 checks) is in ``_common`` and the options several take in ``_options``, each
@@ -22,18 +24,19 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import benchmark, predict, screen, train
+from . import benchmark, models, predict, screen, train
 from ._common import CommandError, CommandParser, guarded
 from .benchmark import benchmark_options as _benchmark_options  # noqa: F401  (tests use it)
 
 __all__ = ["CommandError", "build_parser", "main"]
 
 # In the order of ``skmatnet --help``.
-_COMMANDS = (benchmark, train, predict, screen)
+_COMMANDS = (benchmark, train, predict, screen, models)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``skmatnet`` argument parser (``benchmark``, ``train``, ``predict``, ``screen``)."""
+    """The ``skmatnet`` argument parser (``benchmark``, ``train``, ``predict``, ``screen``,
+    ``models``)."""
     from .. import __version__
 
     parser = CommandParser(

@@ -285,6 +285,7 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
         if isinstance(self.module, torch.nn.Module) and not kwargs:
             self.module_ = self.module
             return self
+        kwargs = {**self._inherited_module_params(kwargs), **kwargs}
         kwargs = network_kwargs(self.module, kwargs, n_features=self.n_features_in_,
                                 n_outputs=self.n_outputs_, width=self._setting("width"),
                                 bn_momentum=self.bn_momentum)
@@ -295,6 +296,19 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
         elif self.freeze_layers and self._in_fit():
             raise ValueError("freeze_layers freezes pretrained layers: it needs init_from")
         return self
+
+    def _inherited_module_params(self, own: dict) -> dict:
+        """The network settings fine-tuning takes from the pretrained network (those not set
+        here), kept as the fitted ``pretrained_module_params_``: a loaded or re-initialised
+        model builds the same network."""
+        if not self._in_fit():
+            return getattr(self, "pretrained_module_params_", {})
+        inherited = {key: value for key, value in self._pretrained_module_params().items()
+                     if key not in own}
+        self.__dict__.pop("pretrained_module_params_", None)
+        if inherited:
+            self.pretrained_module_params_ = inherited
+        return inherited
 
     # -- targets as the network learns them (the regressors standardise theirs in the loss)
 

@@ -119,14 +119,18 @@ fast_path : bool, default=True
     logging; for the same seed both give the same model.
 init_from : str, path-like, fitted estimator or None, default=None
     Fine-tuning: start every fit from the weights of a pretrained model of
-    the same network, the path of a file written by
-    :func:`~skmatnet.save_model` (what ``clone``, ``GridSearchCV`` and
-    ``cross_val_score`` keep) or a fitted estimator or ``Pipeline`` ending in
-    one. Its network class, input width and layer shapes (``width``,
-    ``module__*``) must match; a mismatch is an error naming the layer. The
-    output layer is copied where its shape matches, else trained afresh (a
-    classifier from a regressor, another number of targets). The rate and
-    schedule are this estimator's own: fine-tune at a lower ``lr``.
+    the same network: the path of a file written by
+    :func:`~skmatnet.save_model` or the name of a bundled pretrained model
+    (:func:`skmatnet.pretrained.list_models`; what ``clone``,
+    ``GridSearchCV`` and ``cross_val_score`` keep), or a fitted estimator or
+    ``Pipeline`` ending in one. Its network class and input width must
+    match; ``width`` and ``module__*`` left unset are the pretrained
+    network's, and a mismatch of set ones is an error naming the layer. From
+    an ensemble, a fit starts from member ``random_state % n_members``
+    (member 0 without a seed). The output layer is copied from a model of the
+    same kind where its shape matches, else trained afresh (a classifier from
+    a regressor, another number of targets). The rate and schedule are this
+    estimator's own: fine-tune at a lower ``lr``.
 freeze_layers : int, default=0
     With ``init_from``: the number of leading layers (each linear layer with
     its normalisation, in forward order) whose weights and batch-norm

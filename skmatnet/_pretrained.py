@@ -8,9 +8,23 @@ where its shape matches and ``reset_output`` is off, so a new property, a
 different number of targets or a classifier's class count get a fresh output
 layer. ``freeze_layers`` then stops training of the first layers.
 
-A path is read by :func:`skmatnet._persistence.network.read_network`, which
-rebuilds the saved network alone: this mixin never needs the estimator classes
-(or :mod:`skmatnet.persistence`, which needs them).
+``init_from`` is a fitted estimator (or a pipeline ending in one), the path of
+a saved model, or the name of a bundled pretrained model
+(:mod:`skmatnet.pretrained`; a string that is no existing file). A file is read
+by :func:`skmatnet._persistence.network.read_network`, which rebuilds the saved
+network alone: this mixin never needs the estimator classes (or
+:mod:`skmatnet.persistence`, which needs them). Unless set, the estimator's
+``width`` and ``module__*`` settings are the pretrained network's, so its layers
+have the same shapes.
+
+An ensemble (its file or a fitted :class:`~skmatnet.MatNetEnsembleRegressor`) is
+a choice of networks: a fit starts from member ``random_state % n_members``
+(member 0 without a seed). An ensemble of such estimators gives its members
+different seeds, so each member fine-tunes from another pretrained member.
+
+The output layer is kept only from a model of the same kind (a regressor's for a
+regressor): a classifier's class scores are no regression outputs, whatever
+their shape.
 """
 
 from __future__ import annotations
@@ -23,6 +37,8 @@ import torch
 from torch import nn
 
 from ._persistence.network import SavedNetwork, read_network
+from ._registry import ESTIMATOR_KINDS, NETWORK_SPECS
+from .pretrained._zoo import resolve_model
 
 __all__ = ["PretrainedMixin", "freeze_leading_layers", "layer_groups"]
 
@@ -86,22 +102,21 @@ class PretrainedMixin(ABC):
         history records it (a regressor's in the units of its targets)."""
 
     def _pretrained_network(self) -> SavedNetwork:
-        """The network ``init_from`` names: read from its file for a path."""
+        """The network ``init_from`` names: read from its file for a path or a bundled name."""
         source = self.init_from
+        member = self._pretrained_member()
         if isinstance(source, (str, os.PathLike)):
-            saved = read_network(source)
-            if saved is not None:
-                return saved
-            source_name = "MatNetEnsembleRegressor"  # an ensemble's file
-        else:
-            steps = getattr(source, "steps", None)
-            if steps:  # a Pipeline ending in the estimator
-                source = steps[-1][1]
-            source_name = type(source).__name__
+            return read_network(resolve_model(source), member)
+        source, source_name = _final_estimator(source)
+        members = getattr(source, "estimators_", None)
+        if not isinstance(source, PretrainedMixin) and isinstance(members, list) and members:
+            # a fitted ensemble: one of its members, as from its file
+            source, source_name = _final_estimator(members[member % len(members)])
         if not isinstance(source, PretrainedMixin):
             raise TypeError(
-                f"init_from must be the path of a saved skmatnet model, or a fitted skmatnet "
-                f"estimator or Pipeline ending in one; got {source_name}"
+                f"init_from must be the path of a saved skmatnet model, the name of a bundled "
+                f"pretrained model, or a fitted skmatnet estimator or Pipeline ending in one; "
+                f"got {source_name}"
             )
         if not source.__sklearn_is_fitted__():
             raise ValueError(
@@ -112,9 +127,42 @@ class PretrainedMixin(ABC):
         encoding = None
         if getattr(source, "target_mean_", None) is not None:
             encoding = (source.target_mean_.copy(), source.target_scale_.copy())
+        prefix = "module__"
+        module_params = {**getattr(source, "pretrained_module_params_", {}),
+                         **{key[len(prefix):]: value
+                            for key, value in source.get_params(deep=False).items()
+                            if key.startswith(prefix)}}
         return SavedNetwork(getattr(source.module_, "_orig_mod", source.module_),
                             source.n_features_in_, source._setting("width"), type(source).__name__,
-                            encoding)
+                            encoding, module_params)
+
+    def _pretrained_member(self) -> int:
+        """Which member of a pretrained ensemble this fit starts from (before ``% n_members``)."""
+        seed = getattr(self, "random_state", None)
+        return 0 if seed is None else int(seed)
+
+    def _pretrained_module_params(self) -> dict:
+        """The pretrained network's own settings (``module__*``), where it is this estimator's
+        network: the defaults of this fit's network, so its layers have the same shapes.
+        Another network gets none (the shape check then names the estimator to use)."""
+        if self.init_from is None:
+            return {}
+        source = self._pretrained_network()
+        if not isinstance(self.module, type) or type(source.module) is not self.module:
+            return {}
+        return dict(source.module_params)
+
+    def _own_kind(self) -> str:
+        """``"regressor"`` or ``"classifier"``: what this estimator is."""
+        return "classifier" if getattr(self, "_task", None) == "classification" else "regressor"
+
+    def _matching_estimator(self, network: nn.Module, fallback: str) -> str:
+        """The estimator of this kind that builds ``network`` (``fallback``: none known)."""
+        kind = self._own_kind()
+        for spec in NETWORK_SPECS:
+            if spec.module_class == type(network).__name__ and spec.estimators().get(kind):
+                return spec.estimators()[kind]
+        return fallback.removeprefix("skmatnet.")
 
     def starting_loss(self, X, y) -> float | None:
         """The training loss of the pretrained weights on ``(X, y)``, before any update.
@@ -148,8 +196,8 @@ class PretrainedMixin(ABC):
         if type(pretrained) is not type(mine):
             raise ValueError(
                 f"init_from holds a {type(pretrained).__name__} network, but "
-                f"{type(self).__name__} builds {type(mine).__name__}: fine-tune with the "
-                f"estimator of the pretrained network"
+                f"{type(self).__name__} builds {type(mine).__name__}: fine-tune with "
+                f"{self._matching_estimator(pretrained, source.estimator)}"
             )
         if source.n_features_in_ != self.n_features_in_:
             raise ValueError(
@@ -158,7 +206,10 @@ class PretrainedMixin(ABC):
             )
         weights = pretrained.state_dict()
         own = mine.state_dict()
-        output_matches = all(
+        # A classifier's class scores are no regression outputs (nor the reverse), whatever
+        # their shape: another kind's output layer is trained afresh.
+        same_kind = _kind_of(source.estimator) in (None, self._own_kind())
+        output_matches = same_kind and all(
             weights[key].shape == own[key].shape for key in own if key.startswith(_OUTPUT + ".")
         )
         keep = {}
@@ -184,3 +235,22 @@ class PretrainedMixin(ABC):
                 np.zeros(self.n_outputs_), np.ones(self.n_outputs_))
         if self.freeze_layers:
             freeze_leading_layers(mine, self.freeze_layers)
+
+
+def _final_estimator(model) -> tuple:
+    """The estimator at the end of ``model`` (a pipeline's last step), and its class name."""
+    steps = getattr(model, "steps", None)
+    if steps:
+        model = steps[-1][1]
+    return model, type(model).__name__
+
+
+def _kind_of(estimator: str) -> str | None:
+    """``"regressor"`` or ``"classifier"`` for a registry estimator's class name (also as
+    ``"skmatnet.BRNetRegressor"``); ``None`` for any other class."""
+    name = estimator.removeprefix("skmatnet.")
+    for spec in NETWORK_SPECS:
+        for kind in ESTIMATOR_KINDS:
+            if spec.estimators().get(kind) == name:
+                return kind
+    return None

@@ -54,6 +54,8 @@ LAYERS = {
     "skmatnet.callbacks": "estimators",
     "skmatnet.callbacks.progress": "estimators",
     "skmatnet.persistence": "estimators",
+    "skmatnet.pretrained": "estimators",
+    "skmatnet.pretrained._zoo": "estimators",
     "skmatnet.benchmark": "applications",
     "skmatnet.benchmark.fitting": "applications",
     "skmatnet.benchmark._recorder": "applications",
@@ -77,6 +79,7 @@ LAYERS = {
     "skmatnet.cli.predict": "cli",
     "skmatnet.cli.screen": "cli",
     "skmatnet.cli.info": "cli",
+    "skmatnet.cli.models": "cli",
     "skmatnet.__main__": "cli",
 }
 #: Layer -> the layers it may import from.

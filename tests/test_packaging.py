@@ -158,6 +158,17 @@ def test_wheel_holds_the_licence_the_marker_and_the_metadata(dist):
     assert all(url.startswith("https://") for url in urls.values())
 
 
+def test_wheel_holds_the_pretrained_models_and_their_manifest(dist):
+    models = "skmatnet/pretrained/models/"
+    manifest = json.loads((REPO_ROOT / models / "manifest.json").read_text())
+    with zipfile.ZipFile(dist["wheel"]) as archive:
+        names = set(archive.namelist())
+        assert json.loads(archive.read(models + "manifest.json")) == manifest
+        for entry in manifest["models"]:
+            assert models + entry["file"] in names, entry["file"]
+            assert archive.getinfo(models + entry["file"]).file_size == entry["bytes"]
+
+
 def test_readme_links_work_on_a_package_index(dist):
     """The long description is the README: on a package index a relative link leads nowhere."""
     with zipfile.ZipFile(dist["wheel"]) as archive:
@@ -206,6 +217,10 @@ _SMOKE = textwrap.dedent("""
     ]).fit(formulas, y)
     predictions = model.predict(formulas[:50])
     files = {str(f) for f in distribution("skmatnet").files}
+    from skmatnet.pretrained import _zoo, list_models, model_path
+
+    zoo = list_models()
+    verified = [model_path(name).is_file() for name in zoo["name"]]  # sizes and sha256s
     print(json.dumps({
         "file": skmatnet.__file__,
         "version": skmatnet.__version__,
@@ -213,6 +228,8 @@ _SMOKE = textwrap.dedent("""
         "py_typed": "skmatnet/py.typed" in files,
         "n_epochs": int(model[-1].n_epochs_),
         "predictions": predictions.tolist(),
+        "pretrained": {"dir": str(_zoo._models_dir()), "names": zoo["name"].tolist(),
+                       "columns": list(zoo.columns), "verified": verified},
     }))
 """)
 
@@ -252,3 +269,10 @@ def test_wheel_installs_and_fits_in_a_fresh_environment(dist, tmp_path):
     predictions = result["predictions"]
     assert len(predictions) == 50
     assert all(isinstance(p, float) and p == p and abs(p) != float("inf") for p in predictions)
+    # the bundled models' manifest is read from the installed package
+    zoo = result["pretrained"]
+    assert Path(zoo["dir"]).resolve().is_relative_to(env_site.resolve()), zoo["dir"]
+    shipped = json.loads((REPO_ROOT / "skmatnet/pretrained/models/manifest.json").read_text())
+    assert zoo["names"] == [entry["name"] for entry in shipped["models"]]
+    assert zoo["columns"][:3] == ["name", "target", "units"]
+    assert all(zoo["verified"])

@@ -5,13 +5,20 @@ the estimator's ``width``, not the estimator: this reader builds the network
 from the file's settings exactly as the estimator would
 (:func:`skmatnet._networks.network_kwargs`) and loads its weights, after the
 same checks :func:`skmatnet.load_model` makes. It needs no estimator class, so
-the estimators can use it while :mod:`skmatnet.persistence` uses them.
+the estimators can use it while :mod:`skmatnet.persistence` uses them. From an
+ensemble's file it reads one member, checked by the sha256 ``ensemble.json``
+records for it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import os
-from dataclasses import dataclass
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +28,13 @@ from torch import nn
 from .. import nets
 from .._networks import network_kwargs
 from .._registry import NETWORK_SPECS, estimator_names
-from .archive import _fill_network, is_ensemble_archive, open_model_archive, saved_state
+from .archive import (
+    _ENSEMBLE_CONFIG,
+    _fill_network,
+    is_ensemble_archive,
+    open_model_archive,
+    saved_state,
+)
 from .codec import _CONFIG, _PARAMETERS_ADDED_LATER, ModelFileError, _decode, _require, _short
 
 __all__ = ["SavedNetwork", "read_network"]
@@ -37,6 +50,10 @@ class SavedNetwork:
     estimator: str  # the estimator class named in the file ("skmatnet.BRNetRegressor")
     #: ``(mean, scale)`` of the targets its outputs are in; ``None``: raw targets.
     target_encoding: tuple | None = None
+    #: The network's own settings (the estimator's ``module__*`` parameters, unprefixed).
+    module_params: dict = field(default_factory=dict)
+    #: Which member of an ensemble's file it is, and of how many (0 of 1: not an ensemble).
+    member: tuple[int, int] = (0, 1)
 
 
 def _default_network(estimator: str) -> type:
@@ -47,8 +64,11 @@ def _default_network(estimator: str) -> type:
     raise AssertionError(estimator)  # checked against the registry before
 
 
-def read_network(path: str | os.PathLike) -> SavedNetwork | None:
-    """The network of the model saved at ``path``; ``None`` for an ensemble's file.
+def read_network(path: str | os.PathLike, member: int = 0) -> SavedNetwork:
+    """The network of the model saved at ``path``.
+
+    For an ensemble's file: that of member ``member % n_members`` (so any seed picks
+    one, and different seeds different ones).
 
     Raises
     ------
@@ -57,7 +77,36 @@ def read_network(path: str | os.PathLike) -> SavedNetwork | None:
     """
     path = Path(path)
     if is_ensemble_archive(path):
-        return None
+        return _read_member(path, member)
+    return _read_single(path)
+
+
+def _read_member(path: Path, member: int) -> SavedNetwork:
+    """The network of one member of the ensemble archive ``path`` (checked by its sha256)."""
+    with zipfile.ZipFile(path) as archive:
+        try:
+            config = json.loads(archive.read(_ENSEMBLE_CONFIG).decode("utf-8"))
+            entries = config["members"]
+            index = member % len(entries)
+            entry = entries[index]
+            data = archive.read(entry["file"])
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, ZeroDivisionError):
+            raise ModelFileError(path, f"{_ENSEMBLE_CONFIG} does not describe the ensemble's "
+                                       "members") from None
+    if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+        raise ModelFileError(path, f"sha256 mismatch for {entry['file']}; the file is corrupt "
+                                   "or was modified")
+    with tempfile.TemporaryDirectory() as folder:
+        local = Path(folder) / f"{index}.skmatnet"
+        local.write_bytes(data)
+        try:
+            saved = _read_single(local)
+        except ModelFileError as exc:
+            raise ModelFileError(path, f"ensemble member {index}: {exc}") from None
+    return dataclasses.replace(saved, member=(index, len(entries)))
+
+
+def _read_single(path: Path) -> SavedNetwork:
     config, weights_name, weights = open_model_archive(path)
     spec = _require(config, "estimator", path, "", dict)
     class_name = _require(spec, "class", path, "estimator ", str)
@@ -81,8 +130,12 @@ def read_network(path: str | os.PathLike) -> SavedNetwork | None:
                                        "effective_params_ do not give the width used")
     module = params.get("module", _default_network(class_name))
     prefix = "module__"
+    module_params = {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}
+    # a fine-tuned model's network settings taken from its own pretrained model
+    inherited = _decode(fitted.get("pretrained_module_params_", {}), path)
+    module_params = {**(inherited if isinstance(inherited, dict) else {}), **module_params}
     kwargs = network_kwargs(
-        module, {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)},
+        module, module_params,
         n_features=n_features, n_outputs=n_outputs, width=width,
         bn_momentum=params.get("bn_momentum", 0.1))
     state = saved_state(config, weights, weights_name, path)
@@ -100,4 +153,4 @@ def read_network(path: str | os.PathLike) -> SavedNetwork | None:
         encoding = tuple(np.asarray(_decode(fitted[name], path), dtype=np.float64)
                          for name in ("target_mean_", "target_scale_"))
     return SavedNetwork(network.eval(), n_features, float(width), class_name,
-                        encoding)
+                        encoding, module_params)

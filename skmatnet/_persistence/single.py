@@ -64,7 +64,8 @@ _TRANSFORMERS: dict[str, type] = {
 }
 #: Fitted attributes of an estimator: required, then written when present.
 _FITTED_REQUIRED = ("n_features_in_", "n_outputs_", "_y_is_1d_", "n_epochs_", "best_epoch_")
-_FITTED_OPTIONAL = ("feature_names_in_", "stop_reason_", "kept_epoch_", "effective_params_")
+_FITTED_OPTIONAL = ("feature_names_in_", "stop_reason_", "kept_epoch_", "effective_params_",
+                    "pretrained_module_params_")
 #: A regressor's: the scale its network learnt the targets in (absent: raw targets).
 _REGRESSOR_OPTIONAL = (*_FITTED_OPTIONAL, "target_mean_", "target_scale_")
 #: A classifier's: its labels instead of the target shape, and its class weights.

@@ -9,7 +9,9 @@ ensemble) on a dataset or CSV file and saves it as a ``.skmatnet`` file;
 file of formulas; ``skmatnet screen MODEL --elements ...`` ranks every
 candidate composition of some elements or chemical systems
 (:mod:`skmatnet.screening`); ``skmatnet info MODEL`` prints a model file's card
-(:func:`skmatnet.read_model_card`). See ``skmatnet COMMAND --help``.
+(:func:`skmatnet.read_model_card`); ``skmatnet models`` lists the pretrained models
+bundled with skmatnet (:mod:`skmatnet.pretrained`), whose names work as MODEL
+and as ``train --init-from``. See ``skmatnet COMMAND --help``.
 
 One module per command; what they share (the parser, errors, argument types,
 checks) is in ``_common`` and the options several take in ``_options``, each
@@ -23,19 +25,19 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import benchmark, info, predict, screen, train
+from . import benchmark, info, models, predict, screen, train
 from ._common import CommandError, CommandParser, guarded
 from .benchmark import benchmark_options as _benchmark_options  # noqa: F401  (tests use it)
 
 __all__ = ["CommandError", "build_parser", "main"]
 
 # In the order of ``skmatnet --help``.
-_COMMANDS = (benchmark, train, predict, screen, info)
+_COMMANDS = (benchmark, train, predict, screen, info, models)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``skmatnet`` argument parser (``benchmark``, ``train``, ``predict``, ``screen``,
-    ``info``)."""
+    ``info``, ``models``)."""
     from .. import __version__
 
     parser = CommandParser(

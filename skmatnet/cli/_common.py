@@ -1,5 +1,6 @@
 """What every ``skmatnet`` command shares: the parser, the one-line errors, argument types,
-the checks run before any work, and reading a model file.
+the checks run before any work, and reading a model file (or a bundled pretrained model, by
+name).
 
 The commands import this module; it imports none of them.
 """
@@ -21,11 +22,11 @@ __all__ = [
     "CommandParser",
     "add_command",
     "check_device",
-    "check_model_file",
     "check_output_file",
     "guarded",
     "load_model_file",
     "local_cluster",
+    "model_file",
     "one_line",
     "positive_float",
     "positive_int",
@@ -184,9 +185,10 @@ def set_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def check_model_file(path: str) -> Path:
-    """``MODEL``: a file, not a directory or a benchmark's ``.joblib`` baseline (each an error
-    with a hint)."""
+def model_file(path: str) -> Path:
+    """A model argument (``MODEL``, ``--init-from``) as a file: the file ``path``, or the bundled
+    pretrained model of that name (:mod:`skmatnet.pretrained`, checked against its manifest);
+    else a one-line error with a hint."""
     file = Path(path)
     if file.is_dir():
         found = sorted(file.glob("*.skmatnet")) + sorted(file.glob("models/*.skmatnet"))
@@ -198,18 +200,25 @@ def check_model_file(path: str) -> Path:
                            "skmatnet model file; give a .skmatnet file (the benchmark's "
                            "networks, 'skmatnet train', skmatnet.save_model), or load it in "
                            "Python with joblib.load")
+    from ..pretrained._zoo import resolve_model
+
+    try:
+        file = resolve_model(path)  # a name's file is checked: its size and sha256
+    except (FileNotFoundError, ValueError) as exc:  # ModelFileError is a ValueError
+        raise CommandError(exc) from None
     if not file.is_file():
         raise CommandError(f"{path}: no such model file")
     return file
 
 
 def load_model_file(path: str, device: str | None = None):
-    """The model saved in ``path`` (:func:`skmatnet.load_model`), or a one-line error with a hint.
+    """The model saved in ``path`` or bundled under that name (:func:`model_file`), loaded by
+    :func:`skmatnet.load_model`, or a one-line error with a hint.
 
     The loader's warnings (another version wrote the file, no GPU) are printed as
     one line each by :func:`guarded`, as every warning of a command is.
     """
-    file = check_model_file(path)
+    file = model_file(path)
     from ..persistence import ModelFileError, load_model
 
     try:

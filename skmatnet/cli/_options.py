@@ -18,6 +18,7 @@ __all__ = [
     "add_data_source",
     "add_device",
     "add_formula_column",
+    "add_model_argument",
     "add_network_options",
     "add_reporting",
     "add_seed",
@@ -41,6 +42,13 @@ def add_data_source(parser: Any) -> None:
     parser.add_argument("data", metavar="DATA",
                         help=f"a dataset name ({', '.join(list_datasets())}) or a "
                              "CSV file with a formula and a target column")
+
+
+def add_model_argument(parser: Any) -> None:
+    """MODEL: a model file, or the name of a bundled pretrained model (``skmatnet models``)."""
+    parser.add_argument("model", metavar="MODEL",
+                        help="a .skmatnet model file, or the name of a bundled pretrained "
+                             "model (see 'skmatnet models')")
 
 
 def add_formula_column(group: Any, default: str | None = "formula", note: str = "") -> None:

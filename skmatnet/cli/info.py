@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ._common import CommandError, add_command, check_model_file
+from ._common import CommandError, add_command, model_file
 from ._options import add_traceback
 
 __all__ = ["EXAMPLES", "add_parser", "run"]
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .._persistence.card import read_model_card
     from .._persistence.layout import ModelFileError
 
-    file = check_model_file(args.model)
+    file = model_file(args.model)
     try:
         card = read_model_card(file)
     except ModelFileError as exc:

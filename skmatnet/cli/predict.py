@@ -26,7 +26,13 @@ from ._common import (
     one_line,
     set_threads,
 )
-from ._options import add_device, add_formula_column, add_reporting, add_threads
+from ._options import (
+    add_device,
+    add_formula_column,
+    add_model_argument,
+    add_reporting,
+    add_threads,
+)
 
 __all__ = ["EXAMPLES", "add_parser", "run"]
 
@@ -51,7 +57,7 @@ def add_parser(commands: Any) -> None:
                     "named with them: 'prediction (eV/atom)', 'std (eV/atom)'.",
         examples=EXAMPLES,
     )
-    predict.add_argument("model", metavar="MODEL", help="a .skmatnet model file")
+    add_model_argument(predict)
     predict.add_argument("formulas", metavar="FORMULAS",
                          help="a CSV file with a formula column, a text file with one formula "
                               "a line, or - for standard input (either kind)")

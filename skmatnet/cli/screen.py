@@ -20,7 +20,13 @@ from ._common import (
     positive_int,
     set_threads,
 )
-from ._options import add_dask_options, add_device, add_reporting, add_threads
+from ._options import (
+    add_dask_options,
+    add_device,
+    add_model_argument,
+    add_reporting,
+    add_threads,
+)
 
 __all__ = ["EXAMPLES", "add_parser", "run"]
 
@@ -58,7 +64,7 @@ def add_parser(commands: Any) -> None:
                     "--bottom. Ensembles add their std.",
         examples=EXAMPLES,
     )
-    screen.add_argument("model", metavar="MODEL", help="a .skmatnet model file")
+    add_model_argument(screen)
     space = screen.add_argument_group("candidates (one of --elements, --systems; one of "
                                       "--max-atoms, --grid)")
     which = space.add_mutually_exclusive_group(required=True)

@@ -27,6 +27,7 @@ from ._common import (
     add_command,
     check_device,
     check_output_file,
+    model_file,
     positive_int,
     set_threads,
 )
@@ -46,6 +47,7 @@ EXAMPLES = [
     "-o band_gap.skmatnet",
     "  skmatnet train jarvis_optb88vdw_bandgap --target is_metal -o is_metal.skmatnet",
     "  skmatnet train jarvis_formation_energy --recipe paper --lr 1e-3 --batch-size 64",
+    "  skmatnet train my_data.csv --init-from mp_formation_energy --lr 1e-4   # fine-tune",
 ]
 
 
@@ -68,8 +70,12 @@ def add_parser(commands: Any) -> None:
                        help="model file to write (default: MODEL.skmatnet in the current "
                             "directory, e.g. brnet.skmatnet)")
     what = train.add_argument_group("model")
-    what.add_argument("--model", choices=network_names(), default="brnet",
-                      help="the network (default: brnet)")
+    what.add_argument("--model", choices=network_names(),
+                      help="the network (default: that of --init-from, else brnet)")
+    what.add_argument("--init-from", metavar="MODEL",
+                      help="fine-tune from a pretrained model: a .skmatnet file or the name "
+                           "of a bundled one (see 'skmatnet models'); an ensemble's members "
+                           "start from different members of an ensemble's file")
     what.add_argument("--ensemble", type=positive_int, metavar="N",
                       help="train N networks with different seeds (MatNetEnsembleRegressor); "
                            "'skmatnet predict' then adds their spread, std (regression only)")
@@ -92,6 +98,8 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from ..ensemble import MatNetEnsembleRegressor
     from ..featurizer import ElementFractionTransformer
 
+    init_from = None if args.init_from is None else model_file(args.init_from)
+    args.model = args.model or _network_of(init_from) or "brnet"
     output = check_output_file(args.output or f"{args.model}.skmatnet", "model file")
     check_device(args.device)
     data = load_benchmark_data(
@@ -103,7 +111,7 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if classify and args.ensemble:
         raise CommandError(f"--ensemble averages regressors, but the target of {args.data} is "
                            "labels (classification); drop --ensemble")
-    net = _network(args, "classifier" if classify else "regressor")
+    net = _network(args, "classifier" if classify else "regressor", init_from)
     net.set_params(callbacks=[("progress", _progress(args, net))])
     model = Pipeline([("features", ElementFractionTransformer()), ("model", net)])
     if args.ensemble:
@@ -126,8 +134,27 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return 0
 
 
-def _network(args: argparse.Namespace, kind: str):
-    """The unfitted estimator of ``--model`` for ``kind`` ("regressor" or "classifier")."""
+def _network_of(model: Path | None) -> str | None:
+    """The network (``--model``) of the model file ``model``; None where it cannot tell (the
+    fit then reports what is wrong with the file)."""
+    import zipfile
+
+    from .._registry import NETWORK_SPECS
+    from ..pretrained._zoo import describe_file
+
+    if model is None:
+        return None
+    try:
+        estimator = describe_file(model)["estimator"]
+    except (OSError, zipfile.BadZipFile, KeyError, TypeError, ValueError):
+        return None  # a damaged file: reported, with its problem, when the fit reads it
+    return next((spec.name for spec in NETWORK_SPECS if estimator in spec.estimators().values()),
+                None)
+
+
+def _network(args: argparse.Namespace, kind: str, init_from: Path | None = None):
+    """The unfitted estimator of ``--model`` for ``kind`` ("regressor" or "classifier"),
+    fine-tuned from the model file ``init_from`` where given."""
     import skmatnet
 
     from .._registry import get_spec
@@ -136,6 +163,9 @@ def _network(args: argparse.Namespace, kind: str):
     # --tiny: the estimator's own test-suite settings, as `skmatnet benchmark --tiny` uses them.
     params = cls._get_test_params() if args.tiny else {}
     params.update(random_state=args.seed, device=args.device, verbose=0)
+    if init_from is not None:
+        # as given (a file or a bundled model's name): the saved model records where it started
+        params["init_from"] = args.init_from
     for key in ("max_epochs", "max_time", "patience", "batch_size", "lr"):
         if getattr(args, key) is not None:
             params[key] = getattr(args, key)

@@ -30,6 +30,7 @@ extensions = [
     "myst_parser",
     "sphinx_design",
     "sphinx_gallery.gen_gallery",
+    "cli_reference",  # docs/_ext: the command-line reference, generated from the parsers
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 exclude_patterns = ["_build", "_inventories", "_ext", "_templates"]

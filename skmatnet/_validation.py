@@ -215,6 +215,12 @@ def _explain_feature_error(exc: Exception, X: Any, name: str) -> Exception:
             if isinstance(value, str) and any(c.isalpha() for c in value):
                 text += f". {_FEATURIZE_HINT}"
             return type(exc)(text)
+    if "Sparse data was passed" in message:
+        return TypeError(
+            f"{name} is a sparse matrix, but the networks take dense features: pass "
+            f"{name}.toarray(), or build it dense (ColumnTransformer(..., sparse_threshold=0), "
+            "OneHotEncoder(sparse_output=False))"
+        )
     if "Expected 2D array, got 1D array" in message:
         shape = np.shape(X)
         return ValueError(

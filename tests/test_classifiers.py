@@ -219,6 +219,45 @@ def test_calibrated_classifier_cv(metals_small):
     assert roc_auc_score(labels[800:] == "non-metal", proba[:, 1]) > 0.6
 
 
+
+def test_scikit_learn_roc_and_calibration_displays(metals_small):
+    """RocCurveDisplay and CalibrationDisplay find the classifier's scores themselves
+    (predict_proba, or decision_function), for a pipeline on formulas and for the network."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sklearn.calibration import CalibrationDisplay, calibration_curve
+    from sklearn.metrics import RocCurveDisplay, roc_curve
+
+    formulas, X, labels, _ = metals_small
+    model = clf_pipeline().fit(formulas[:900], labels[:900])
+    test, truth = formulas[900:], labels[900:]
+    proba = model.predict_proba(test)[:, 1]
+    assert model.classes_[1] == "non-metal"
+
+    roc = RocCurveDisplay.from_estimator(model, test, truth)
+    assert roc.pos_label == "non-metal"
+    fpr, tpr, _ = roc_curve(truth == "non-metal", proba)
+    np.testing.assert_allclose(roc.fpr, fpr)
+    np.testing.assert_allclose(roc.tpr, tpr)
+    assert roc.roc_auc == pytest.approx(roc_auc_score(truth == "non-metal", proba))
+    assert roc.roc_auc > 0.6
+    # the metal class as the positive one: its probability is the other column
+    metal = RocCurveDisplay.from_estimator(model, test, truth, pos_label="metal")
+    assert metal.roc_auc == pytest.approx(roc.roc_auc)
+
+    # the network alone, ranked by its decision function (the logit difference)
+    net = model["net"]
+    by_score = RocCurveDisplay.from_estimator(net, X[900:], truth,
+                                              response_method="decision_function")
+    assert by_score.roc_auc == pytest.approx(roc.roc_auc, abs=1e-6)
+
+    calibration = CalibrationDisplay.from_estimator(model, test, truth, n_bins=5)
+    prob_true, prob_pred = calibration_curve(truth == "non-metal", proba, n_bins=5)
+    np.testing.assert_allclose(calibration.prob_true, prob_true)
+    np.testing.assert_allclose(calibration.prob_pred, prob_pred)
+    assert calibration.pos_label == "non-metal"
+
 @pytest.mark.parametrize("labels_as", ["str", "bool", "int"])
 def test_save_model_load_model_and_joblib_round_trips(labels_as, metals_small, tmp_path):
     formulas, _, labels, _ = metals_small

@@ -29,6 +29,7 @@ EXPECTED = {
     "training/grid_search": ("best:", True),
     "training/dask_tuning": ("best:", True),
     "training/fine_tune": ("95% intervals hold for", True),
+    "training/extra_inputs": ("inputs: 86 and 87", True),
     "uncertainty/ensemble_calibration": ("calibrated", True),
     "classification/classify_metals": ("BRNetClassifier: ROC-AUC", True),
     "benchmark/compare_models": ("brnet", True),
@@ -156,3 +157,23 @@ def test_pages_use_the_theme_and_its_sections(built_docs):
                     "Benchmarks and results", "Performance", "Architecture"):
         assert section in text, section
     assert any(link.endswith("auto_examples/index.html") for link in index.links)
+
+
+def test_the_command_line_reference_lists_every_command_and_option(built_docs):
+    """docs/cli.md is generated from the parsers (docs/_ext/cli_reference.py): the built page
+    has a section per command and every option (tests/test_cli_reference.py checks the
+    directive itself against argparse)."""
+    import sys
+    from html import unescape
+
+    sys.path.insert(0, str(DOCS / "_ext"))
+    from cli_reference import commands
+
+    html = (built_docs.html / "cli.html").read_text()
+    text = " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+    for command in commands():
+        assert f'id="{command.prog.replace(" ", "-")}"' in html, command.prog
+        for option in command.options:
+            assert option.flags in text, (command.prog, option.flags)
+    assert any(link.endswith("faq.html") for link in
+               read_page(built_docs.html / "getting_started.html").links)

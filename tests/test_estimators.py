@@ -141,6 +141,77 @@ def test_multi_output(jarvis_small):
     assert model.named_steps["net"].module_.output.out_features == 3
 
 
+
+def test_extra_columns_beside_the_formula_through_a_column_transformer(jarvis_small):
+    """A ColumnTransformer of the featurizer on the formula and a scaler on another column
+    (here the element count, a real property of each formula) feeds 87 columns to a network:
+    dense float64, or a DataFrame with the transformer's feature names."""
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    formulas, y = jarvis_small
+    X = ElementFractionTransformer().fit_transform(formulas)
+    frame = pd.DataFrame({"formula": formulas, "elements": (X > 0).sum(axis=1)})
+
+    def columns(**kwargs):
+        return ColumnTransformer([("ef", ElementFractionTransformer(), "formula"),
+                                  ("extra", StandardScaler(), ["elements"])], **kwargs)
+
+    features = columns().fit_transform(frame)
+    assert isinstance(features, np.ndarray) and features.dtype == np.float64
+    assert features.shape == (len(y), 87)
+    model = Pipeline([("columns", columns()), ("net", small(BRNetRegressor, max_epochs=3))])
+    model.fit(frame, y)
+    assert model["net"].n_features_in_ == 87
+    predicted = model.predict(frame)
+    assert predicted.shape == (len(y),) and np.isfinite(predicted).all()
+    assert mean_absolute_error(y, predicted) < mean_absolute_error(y, np.full_like(y, y.mean()))
+    # the extra column is an input: changing it changes the predictions
+    shifted = model.predict(frame.assign(elements=frame["elements"] + 3))
+    assert np.abs(shifted - predicted).max() > 1e-3
+    # the columns are picked by name: another column order predicts the same
+    np.testing.assert_allclose(model.predict(frame[["elements", "formula"]]), predicted)
+
+    named = Pipeline([("columns", columns().set_output(transform="pandas")),
+                      ("net", small(BRNetRegressor, max_epochs=3))]).fit(frame, y)
+    names = list(named["net"].feature_names_in_)
+    assert names[0] == "ef__H" and names[-1] == "extra__elements" and len(names) == 87
+
+    # a network of the 86 fractions cannot start a fit on 87 inputs
+    formula_only = small(BRNetRegressor, max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="trained on 86 input features, but X has 87"):
+        small(BRNetRegressor, max_epochs=1, init_from=formula_only).fit(features, y)
+
+    # a sparse output (one-hot columns) is refused with the way out
+    onehot = ColumnTransformer([("ef", ElementFractionTransformer(), "formula"),
+                                ("extra", OneHotEncoder(), ["elements"])], sparse_threshold=1.0)
+    with pytest.raises(TypeError, match=r"sparse matrix.*sparse_threshold=0"):
+        Pipeline([("columns", onehot), ("net", small(BRNetRegressor))]).fit(frame, y)
+    dense = Pipeline([("columns", onehot.set_params(sparse_threshold=0)),
+                      ("net", small(BRNetRegressor, max_epochs=1))]).fit(frame, y)
+    assert dense["net"].n_features_in_ == 86 + frame["elements"].nunique()
+
+
+def test_scikit_learn_prediction_error_display(jarvis_small):
+    """PredictionErrorDisplay draws the parity chart of a fitted pipeline from formulas."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sklearn.metrics import PredictionErrorDisplay
+
+    formulas, y = jarvis_small
+    model = brnet_pipeline(max_epochs=3).fit(formulas[:1000], y[:1000])
+    display = PredictionErrorDisplay.from_estimator(model, formulas[1000:], y[1000:],
+                                                    kind="actual_vs_predicted", subsample=None)
+    np.testing.assert_allclose(display.y_pred, model.predict(formulas[1000:]))
+    np.testing.assert_array_equal(display.y_true, y[1000:])
+    assert display.scatter_.get_offsets().shape == (200, 2)
+    net_display = PredictionErrorDisplay.from_estimator(
+        model["net"], ElementFractionTransformer().fit_transform(formulas[1000:]), y[1000:],
+        subsample=None)
+    np.testing.assert_allclose(net_display.y_pred, display.y_pred, rtol=1e-6)
+
 def test_bad_input_is_named():
     X = np.random.default_rng(0).random((30, 86), dtype=np.float32)
     y = X.sum(axis=1)

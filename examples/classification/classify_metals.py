@@ -5,7 +5,8 @@ Metal or not, from the composition alone
 :class:`~skmatnet.BRNetClassifier` on the JARVIS-DFT band gaps: a composition is a metal when
 its optB88vdW band gap is 0 (71% of the deduplicated set). It is compared with logistic
 regression on the same fractions, by ROC-AUC, accuracy, F1 and log-loss, and their ROC
-curves.
+curves and reliability diagrams (scikit-learn's :class:`~sklearn.metrics.RocCurveDisplay`
+and :class:`~sklearn.calibration.CalibrationDisplay`).
 """
 
 # %%
@@ -46,24 +47,36 @@ linear = Pipeline([("ef", ElementFractionTransformer()),
 linear.fit(formulas[train], labels[train])
 
 # %%
-# Scores on the test compositions, and the ROC curves of P(non-metal).
-import matplotlib.pyplot as plt
+# Scores on the test compositions.
 from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
 
-from skmatnet.benchmark.report import roc_plot
-
 truth = labels[test]
-curves = []
-for name, fitted in (("BRNetClassifier", model), ("logistic regression", linear)):
+models = {"BRNetClassifier": model, "logistic regression": linear}
+for name, fitted in models.items():
     proba = fitted.predict_proba(formulas[test])
     predicted = fitted.predict(formulas[test])
     print(f"{name:>20}: ROC-AUC {roc_auc_score(truth == 'non-metal', proba[:, 1]):.4f}  "
           f"accuracy {accuracy_score(truth, predicted):.4f}  "
           f"F1(non-metal) {f1_score(truth, predicted, pos_label='non-metal'):.4f}  "
           f"log-loss {log_loss(truth, proba, labels=fitted.classes_):.4f}")
-    curves.append((name, truth == "non-metal", proba[:, 1]))
-fig, ax = plt.subplots(figsize=(5.5, 5))
-roc_plot(curves, ax=ax, title="metal or not: JARVIS test compositions")
+
+# %%
+# The ROC curves of P(non-metal) and the reliability diagrams, drawn by scikit-learn's
+# displays straight from the fitted pipelines: they call ``predict_proba`` on the formulas
+# and take the positive class from ``classes_`` ("non-metal", the second).
+import matplotlib.pyplot as plt
+from sklearn.calibration import CalibrationDisplay
+from sklearn.metrics import RocCurveDisplay
+
+fig, (roc_ax, calibration_ax) = plt.subplots(1, 2, figsize=(11, 5))
+for name, fitted in models.items():
+    RocCurveDisplay.from_estimator(fitted, formulas[test], truth, name=name, ax=roc_ax)
+    CalibrationDisplay.from_estimator(fitted, formulas[test], truth, n_bins=10, name=name,
+                                      ax=calibration_ax)
+roc_ax.plot([0, 1], [0, 1], color="gray", linewidth=0.8, linestyle="--")
+roc_ax.set_title("metal or not: ROC curves, JARVIS test compositions", fontsize=10)
+calibration_ax.set_title("reliability: predicted P(non-metal) against the share", fontsize=10)
+fig.tight_layout()
 
 # %%
 # Probabilities for new compositions; the classes are sorted, so column 1 is "non-metal".

@@ -110,12 +110,14 @@ def add_network_options(group: Any) -> None:
     from .._recipe_names import RECIPES
 
     group.add_argument("--recipe", choices=RECIPES, default=RECIPES[0],
-                       help="training recipe: recommended (AdamW, cosine schedule, batch 256, "
-                            "half-width networks) or paper (Adam 1e-4, batch 32, patience "
-                            f"100/200, up to 3000 epochs) (default: {RECIPES[0]})")
+                       help="training recipe: recommended (AdamW, cosine schedule, "
+                            "half-width networks, batch size, peak rate and schedule length "
+                            "chosen from the training rows) or paper (Adam 1e-4, batch 32, "
+                            f"patience 100/200, up to 3000 epochs) (default: {RECIPES[0]})")
     group.add_argument("--max-epochs", type=positive_int, metavar="N",
-                       help="epochs (default: the recipe's: a 100-epoch schedule, or 3000 "
-                            "with early stopping for the paper recipe)")
+                       help="epochs (default: the recipe's: a schedule of 100 epochs, 25 for "
+                            "a classifier, and at least 2,000 steps; or 3000 with early "
+                            "stopping for the paper recipe)")
     group.add_argument("--max-time", type=positive_float, metavar="SECONDS",
                        help="wall-clock budget per network (per fold of the benchmark's tatis "
                             "protocol); "
@@ -124,9 +126,11 @@ def add_network_options(group: Any) -> None:
                        help="early-stopping patience (default: the recipe's: none, or 100 for "
                             "BRNet/BNet and 200 others with the paper recipe)")
     group.add_argument("--batch-size", type=positive_int, metavar="N",
-                       help="training batch size (default: the recipe's, 256 or 32)")
+                       help="training batch size (default: the recipe's: from 16 to 256 by the "
+                            "training rows, or 32)")
     group.add_argument("--lr", type=positive_float,
-                       help="peak learning rate (default: the recipe's, 4e-3 or 1e-4)")
+                       help="peak learning rate (default: the recipe's: chosen from the training "
+                            "rows and batch size, or 1e-4)")
     add_device(group)
     add_threads(group)
     group.add_argument("--tiny", action="store_true",

@@ -61,8 +61,10 @@ def add_parser(commands: Any) -> None:
         description="Train one network (or a deep ensemble of them) by a training recipe "
                     "(default: the recommended one) on the rows of DATA and save it, with its "
                     "featurizer, as a .skmatnet model file for 'skmatnet predict' or "
-                    "skmatnet.load_model. The network holds out 10% of the rows and keeps its "
-                    "best epoch on them. A label target trains the network's classifier.",
+                    "skmatnet.load_model. With 1,000 rows or more (a classifier: always) the "
+                    "network holds out 10% of them and keeps its best epoch on them; with "
+                    "fewer it trains on all and keeps its last. A label target trains the "
+                    "network's classifier.",
         examples=EXAMPLES,
     )
     add_data_source(train)

@@ -43,6 +43,10 @@ MIN_EPOCHS = {"regression": 100, "classification": 25}
 MIN_STEPS = 2000
 #: Hidden-layer width multiplier.
 WIDTH = 0.5
+#: A fit that starts from pretrained weights (``init_from``) peaks at this share of the rate
+#: above: on learning curves from 30 to 3,000 rows (MP -> JARVIS formation energy, OQMD ->
+#: JARVIS band gap; ``benchmarks/fine_tuning_defaults.py``) 0.3 beat 1 and 0.1 at most sizes.
+FINE_TUNING_LR_FACTOR = 0.3
 #: The share of a fit's rows held out to pick the kept epoch ...
 VALIDATION_FRACTION = 0.1
 #: ... from this many rows on (a regressor; a classifier always holds some out): below it,
@@ -95,7 +99,8 @@ def schedule_epochs(n_rows: int, batch_size: int, task: str = "regression") -> i
 
 
 def recommended_settings(n_rows: int | None, task: str = "regression", *,
-                         width: float = WIDTH, rate_falls_on_large_sets: bool = True) -> dict:
+                         width: float = WIDTH, rate_falls_on_large_sets: bool = True,
+                         fine_tuning: bool = False) -> dict:
     """The recommended recipe's settings for a fit on ``n_rows`` training rows.
 
     The batch size is a 64th of the rows, a power of two from 16 to 256; the
@@ -103,6 +108,7 @@ def recommended_settings(n_rows: int | None, task: str = "regression", *,
     above ``LARGE_SET_ROWS`` rows by the square root of ``LARGE_SET_ROWS /
     n_rows``, and for a network wider than 0.5 by ``0.5 / width``; the schedule
     ``MIN_EPOCHS[task]`` epochs and at least ``MIN_STEPS`` steps; the width 0.5.
+    A fit from pretrained weights peaks at ``FINE_TUNING_LR_FACTOR`` times that rate.
 
     Parameters
     ----------
@@ -118,6 +124,8 @@ def recommended_settings(n_rows: int | None, task: str = "regression", *,
     rate_falls_on_large_sets : bool, default=True
         Whether the peak rate falls above ``LARGE_SET_ROWS`` rows; a network's
         registry entry turns it off where lower rates were measured to hurt.
+    fine_tuning : bool, default=False
+        Whether the fit starts from pretrained weights (``init_from``).
 
     Returns
     -------
@@ -139,6 +147,8 @@ def recommended_settings(n_rows: int | None, task: str = "regression", *,
     if rate_falls_on_large_sets:
         lr *= min(1.0, math.sqrt(LARGE_SET_ROWS / n_rows))
     lr *= min(1.0, WIDTH / width)
+    if fine_tuning:
+        lr *= FINE_TUNING_LR_FACTOR
     return {
         "lr": float(f"{lr:.2g}"),
         "batch_size": batch_size,

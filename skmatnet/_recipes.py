@@ -92,6 +92,7 @@ class RecipeMixin(ABC):
             rules = {**recommended_settings(
                          n_rows - held_out, self._task,
                          rate_falls_on_large_sets=self._rate_falls_on_large_sets,
+                         fine_tuning=getattr(self, "init_from", None) is not None,
                          **({} if width is None else {"width": width})),
                      "validation_fraction": validation_fraction_for(n_rows, self._task)}
         settings = {name: rules[name] if self._is_auto(name) else getattr(self, name)

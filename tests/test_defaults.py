@@ -24,6 +24,7 @@ from skmatnet import (
     save_model,
 )
 from skmatnet._adaptive import (
+    FINE_TUNING_LR_FACTOR,
     LARGE_BATCH,
     LARGE_BATCH_LR,
     LARGE_SET_ROWS,
@@ -158,6 +159,18 @@ def test_fine_tuning_takes_the_pretrained_width(jarvis_rows, tmp_path):
     for init_from in (path, source):
         tuned = BRNetRegressor(init_from=init_from, max_epochs=1, device="cpu").fit(X, y)
         assert tuned.effective_params_["width"] == 0.25
+
+
+def test_fine_tuning_peaks_at_a_lower_rate(jarvis_rows):
+    X, y = jarvis_rows
+    source = BRNetRegressor(max_epochs=1, random_state=0, device="cpu").fit(X, y)
+    scratch = BRNetRegressor(max_epochs=1, device="cpu").fit(X, y).effective_params_["lr"]
+    tuned = BRNetRegressor(init_from=source, max_epochs=1, device="cpu").fit(X, y)
+    rule = recommended_settings(len(y), width=0.5)["lr"] * FINE_TUNING_LR_FACTOR
+    assert tuned.effective_params_["lr"] == pytest.approx(float(f"{rule:.2g}"))
+    assert tuned.effective_params_["lr"] < scratch
+    explicit = BRNetRegressor(init_from=source, lr=5e-3, max_epochs=1, device="cpu").fit(X, y)
+    assert explicit.effective_params_["lr"] == 5e-3
 
 
 def test_a_saved_model_keeps_its_settings(jarvis_rows, tmp_path):

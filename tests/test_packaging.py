@@ -217,10 +217,13 @@ _SMOKE = textwrap.dedent("""
     ]).fit(formulas, y)
     predictions = model.predict(formulas[:50])
     files = {str(f) for f in distribution("skmatnet").files}
-    from skmatnet.pretrained import _zoo, list_models, model_path
+    from skmatnet.pretrained import _zoo, list_models, load_pretrained, model_path
 
     zoo = list_models()
     verified = [model_path(name).is_file() for name in zoo["name"]]  # sizes and sha256s
+    # every bundled model predicts from the installed files, by name
+    bundled = {name: float(np.ravel(load_pretrained(name).predict(["NaCl"]))[0])
+               for name in zoo["name"]}
     print(json.dumps({
         "file": skmatnet.__file__,
         "version": skmatnet.__version__,
@@ -229,7 +232,8 @@ _SMOKE = textwrap.dedent("""
         "n_epochs": int(model[-1].n_epochs_),
         "predictions": predictions.tolist(),
         "pretrained": {"dir": str(_zoo._models_dir()), "names": zoo["name"].tolist(),
-                       "columns": list(zoo.columns), "verified": verified},
+                       "columns": list(zoo.columns), "verified": verified,
+                       "NaCl": bundled},
     }))
 """)
 
@@ -276,3 +280,5 @@ def test_wheel_installs_and_fits_in_a_fresh_environment(dist, tmp_path):
     assert zoo["names"] == [entry["name"] for entry in shipped["models"]]
     assert zoo["columns"][:3] == ["name", "target", "units"]
     assert all(zoo["verified"])
+    assert sorted(zoo["NaCl"]) == sorted(zoo["names"])  # each bundled model predicted
+    assert all(v == v for v in zoo["NaCl"].values())

@@ -1,0 +1,151 @@
+"""Which rate, schedule and freezing fine-tuning should default to: learning curves from the zoo.
+
+Each pair starts from a model of the pretrained zoo (``benchmarks/pretrained_zoo.py``
+writes them to ``benchmarks/results/zoo/``) and fine-tunes it on random subsets
+of a target dataset's training part (BRNet protocol split), at 30 to 3,000 rows
+and several seeds:
+
+- ``mp_to_jarvis``: MP formation energy → JARVIS formation energy (another database);
+- ``oqmd_gap_to_jarvis_gap``: OQMD band gap → JARVIS optB88vdW band gap (another
+  functional and database).
+
+The test rows are the target's test part *minus every composition the
+pretrained model trained or early-stopped on*, so no test composition was seen
+in pretraining. Variants (``VARIANTS``): the peak rate of the from-scratch rules
+times a factor (1, 0.3, 0.1), with or without the first BRNet stage frozen
+(``freeze_layers=6``), against BRNet from scratch at its defaults and ExtraTrees
+(300 trees). Rows are appended to ``benchmarks/results/fine_tuning_defaults.jsonl``
+as each fit finishes (a run resumes where it stopped); ``--report`` prints the
+tables of ``docs/pretrained.md`` and saves them as CSV/JSON::
+
+    python benchmarks/fine_tuning_defaults.py --pair mp_to_jarvis --seeds 0,1,2
+    python benchmarks/fine_tuning_defaults.py --pair oqmd_gap_to_jarvis_gap --seeds 0,1,2
+    python benchmarks/fine_tuning_defaults.py --report
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import _common
+import numpy as np
+from _common import markdown_table
+
+RESULTS = _common.RESULTS / "fine_tuning_defaults.jsonl"
+ZOO = _common.RESULTS / "zoo"
+PAIRS = {"mp_to_jarvis": ("mp_formation_energy", "jarvis_formation_energy"),
+         "oqmd_gap_to_jarvis_gap": ("oqmd_bandgap", "jarvis_optb88vdw_bandgap")}
+#: name -> (factor on the from-scratch rules' peak rate, freeze_layers); None: not fine-tuned.
+VARIANTS = {"fine-tuned, rate x1": (1.0, 0), "fine-tuned, rate x0.3": (0.3, 0),
+            "fine-tuned, rate x0.1": (0.1, 0), "fine-tuned, rate x0.3, stage 1 frozen": (0.3, 6),
+            "from scratch": None, "ExtraTrees": None}
+
+
+def _codes(X) -> set:
+    return {row.tobytes() for row in np.ascontiguousarray(X, dtype=np.float32)}
+
+
+def _pair_data(pair: str):
+    """Target rows, its training pool, the unseen test rows, and the pretrained file."""
+    import pretrained_zoo
+
+    source, target = PAIRS[pair]
+    source_data, source_split = pretrained_zoo.load(source)
+    seen = _codes(source_data.X[np.concatenate([source_split.train, source_split.val])])
+    data, split = pretrained_zoo.load(target)
+    unseen = np.array([row.tobytes() not in seen
+                       for row in np.ascontiguousarray(data.X[split.test], dtype=np.float32)])
+    return data, split.train, split.test[unseen], len(split.test), ZOO / source / "member0.skmatnet"
+
+
+def _model(variant: str, path: Path, n_rows: int, seed: int):
+    from sklearn.ensemble import ExtraTreesRegressor
+
+    from skmatnet import BRNetRegressor
+    from skmatnet._adaptive import recommended_settings, validation_fraction_for
+
+    if variant == "ExtraTrees":
+        return ExtraTreesRegressor(n_estimators=300, n_jobs=1, random_state=seed)
+    if VARIANTS[variant] is None:
+        return BRNetRegressor(random_state=seed)
+    factor, frozen = VARIANTS[variant]
+    share = validation_fraction_for(n_rows) or 0.0
+    rule = recommended_settings(n_rows - int(np.ceil(share * n_rows)))["lr"]
+    return BRNetRegressor(init_from=str(path), lr=float(f"{rule * factor:.2g}"),
+                          freeze_layers=frozen, random_state=seed)
+
+
+def run(args) -> None:
+    done = set()
+    if RESULTS.is_file():
+        done = {(r["pair"], r["size"], r["seed"], r["model"])
+                for r in map(json.loads, RESULTS.read_text().splitlines())}
+    data, pool, test, n_test_all, path = _pair_data(args.pair)
+    print(f"{args.pair}: {len(test)} of {n_test_all} test rows unseen in pretraining", flush=True)
+    for size in args.sizes:
+        for seed in args.seeds:
+            rows = np.random.default_rng(seed).choice(pool, size=size, replace=False)
+            X, y = data.X[rows], data.y[rows].astype(np.float32)
+            for variant in args.variants:
+                if (args.pair, size, seed, variant) in done:
+                    continue
+                model = _model(variant, path, size, seed)
+                start = time.perf_counter()
+                model.fit(X, y)
+                seconds = time.perf_counter() - start
+                mae = float(np.mean(np.abs(np.ravel(model.predict(data.X[test])) - data.y[test])))
+                record = {"pair": args.pair, "size": size, "seed": seed, "model": variant,
+                          "test_mae": round(mae, 5), "seconds": round(seconds, 2),
+                          "n_test": len(test)}
+                if hasattr(model, "effective_params_"):
+                    record["effective_params"] = dict(model.effective_params_)
+                print(json.dumps(record), flush=True)
+                with RESULTS.open("a") as handle:
+                    handle.write(json.dumps(record) + "\n")
+
+
+def report() -> None:
+    rows = [json.loads(line) for line in RESULTS.read_text().splitlines()]
+    tables = []
+    for pair in PAIRS:
+        mine = [r for r in rows if r["pair"] == pair]
+        if not mine:
+            continue
+        sizes = sorted({r["size"] for r in mine})
+        table = []
+        for variant in VARIANTS:
+            line = {"model": variant, **{f"n={s}": "" for s in sizes}}
+            for size in sizes:
+                done = [r for r in mine if r["model"] == variant and r["size"] == size]
+                values, seconds = [r["test_mae"] for r in done], [r["seconds"] for r in done]
+                if values:
+                    line[f"n={size}"] = (f"{np.mean(values):.4f} ± {np.std(values):.4f} "
+                                         f"({np.mean(seconds):.0f} s, {len(values)} seeds)")
+            table.append(line)
+        print(f"\n{pair} ({mine[0]['n_test']} unseen test rows): test MAE, mean ± std over seeds")
+        print(markdown_table(table, ["model", *[f"n={s}" for s in sizes]]))
+        tables += [{"pair": pair, **line} for line in table]
+    _common.save("fine_tuning_defaults", tables)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pair", choices=list(PAIRS))
+    parser.add_argument("--sizes", type=lambda s: [int(v) for v in s.split(",")],
+                        default=[30, 100, 300, 1000, 3000])
+    parser.add_argument("--seeds", type=lambda s: [int(v) for v in s.split(",")],
+                        default=[0, 1, 2])
+    parser.add_argument("--variants", type=lambda s: s.split(";"), default=list(VARIANTS))
+    parser.add_argument("--report", action="store_true")
+    args = parser.parse_args(argv)
+    if args.report:
+        report()
+    else:
+        run(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -104,3 +104,92 @@ def test_missing_and_corrupt_model_files(tmp_path):
     corrupt.write_bytes(b"PK\x03\x04 not really a zip file")
     result = run_cli("screen", str(corrupt), "--elements", "Li,O", "--max-atoms", "4")
     assert_one_line_error(result, "corrupt.skmatnet")
+
+
+# ---------------------------------------------------------------------------
+# Energy above the hull and suggest
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ensemble_file(tmp_path_factory):
+    from skmatnet import MatNetEnsembleRegressor
+
+    formulas, y = load_dataset("mp_formation_energy", return_X_y=True)
+    rows = np.random.default_rng(2).choice(len(formulas), 600, replace=False)
+    model = MatNetEnsembleRegressor(small(BRNetRegressor, max_epochs=2, device="cpu"),
+                                    n_estimators=2, random_state=0)
+    model.fit(element_fractions(list(np.asarray(formulas)[rows])),
+              np.asarray(y, dtype=np.float32)[rows])
+    path = tmp_path_factory.mktemp("ensemble") / "ensemble.skmatnet"
+    save_model(model, path)
+    return path, model
+
+
+def test_the_cli_choices_are_the_library_names():
+    from skmatnet.cli import screen as screen_command
+    from skmatnet.cli import suggest as suggest_command
+    from skmatnet.screening import ACQUISITIONS, RANK_BY
+
+    assert screen_command.RANK_BY == RANK_BY
+    assert suggest_command.ACQUISITIONS == tuple(ACQUISITIONS)
+
+
+def test_hull_reference_ranks_by_energy_above_the_hull(ensemble_file, tmp_path):
+    from skmatnet.screening import HullReference
+
+    path, model = ensemble_file
+    known = tmp_path / "known.csv"
+    load_dataset("mp_formation_energy").rename(columns={"target": "energy"}).to_csv(
+        known, index=False)
+    result = run_cli("screen", str(path), "--systems", "Li-Mn-O,Ba-Ti-O", "--subsystems",
+                     "--max-atoms", "8", "--hull-reference", str(known), "--rank-by",
+                     "e_above_hull", "--bottom", "10")
+    assert result.returncode == 0, result.stderr
+    printed = pd.read_csv(io.StringIO(result.stdout))
+    space = CompositionSpace(systems=["Li-Mn-O", "Ba-Ti-O"], max_atoms=8,
+                             include_subsystems=True)
+    expected = screen(model, space, references=HullReference("mp_formation_energy"),
+                      rank_by="e_above_hull", bottom=10).frame
+    assert list(printed.columns) == list(expected.columns)
+    assert printed["formula"].tolist() == expected["formula"].tolist()
+    assert np.allclose(printed["e_above_hull"], expected["e_above_hull"], atol=1e-5)
+    assert "keeping the 10 lowest by e_above_hull" in result.stderr
+    assert "kept 10" in result.stderr
+
+
+def test_suggest_writes_a_spread_batch(ensemble_file, tmp_path):
+    from skmatnet.screening import suggest
+
+    path, model = ensemble_file
+    out = tmp_path / "next.csv"
+    result = run_cli("suggest", str(path), "--systems", "Li-Mn-O,Li-Fe-O,Ba-Ti-O",
+                     "--subsystems", "--max-atoms", "8", "--hull-reference",
+                     "mp_formation_energy", "--n", "6", "-o", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "" and result.stderr == ""
+    written = pd.read_csv(out)
+    space = CompositionSpace(systems=["Li-Mn-O", "Li-Fe-O", "Ba-Ti-O"], max_atoms=8,
+                             include_subsystems=True)
+    expected = suggest(model, space, "mp_formation_energy", n=6).frame
+    assert written["formula"].tolist() == expected["formula"].tolist()
+    assert written["pick"].tolist() == list(range(1, 7))
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["screen", "--rank-by", "e_above_hull", "--bottom", "3"],
+     ["--rank-by e_above_hull needs --hull-reference"]),
+    (["screen", "--hull-reference", "nowhere.csv"],
+     ["--hull-reference: references 'nowhere.csv': neither a file nor a dataset name"]),
+    (["suggest", "--hull-reference", "mp_formation_energy"],
+     ["suggest needs an ensemble", "gives no standard deviation"]),
+])
+def test_hull_errors_are_one_line(model_file, args, fragments, capsys):
+    from skmatnet.cli import main
+
+    path, _ = model_file
+    command, *rest = args
+    returned = main([command, str(path), "--systems", "Li-O", "--max-atoms", "4", *rest])
+    assert returned == 1
+    stderr = capsys.readouterr().err
+    assert_one_line_error(subprocess.CompletedProcess([], returned, "", stderr), *fragments)

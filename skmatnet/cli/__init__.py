@@ -8,7 +8,9 @@ ensemble) on a dataset or CSV file and saves it as a ``.skmatnet`` file;
 ``skmatnet predict MODEL FORMULAS`` writes its predictions for a CSV or text
 file of formulas; ``skmatnet screen MODEL --elements ...`` ranks every
 candidate composition of some elements or chemical systems
-(:mod:`skmatnet.screening`); ``skmatnet info MODEL`` prints a model file's card
+(:mod:`skmatnet.screening`), optionally by the energy above the hull of
+known compounds; ``skmatnet suggest MODEL --hull-reference ...`` picks the
+next compositions to compute by an ensemble's uncertainty; ``skmatnet info MODEL`` prints a model file's card
 (:func:`skmatnet.read_model_card`); ``skmatnet models`` lists the pretrained models
 bundled with skmatnet (:mod:`skmatnet.pretrained`), whose names work as MODEL
 and as ``train --init-from``. See ``skmatnet COMMAND --help``.
@@ -25,19 +27,19 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import benchmark, info, models, predict, screen, train
+from . import benchmark, info, models, predict, screen, suggest, train
 from ._common import CommandError, CommandParser, guarded
 from .benchmark import benchmark_options as _benchmark_options  # noqa: F401  (tests use it)
 
 __all__ = ["CommandError", "build_parser", "main"]
 
 # In the order of ``skmatnet --help``.
-_COMMANDS = (benchmark, train, predict, screen, info, models)
+_COMMANDS = (benchmark, train, predict, screen, suggest, info, models)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``skmatnet`` argument parser (``benchmark``, ``train``, ``predict``, ``screen``,
-    ``info``, ``models``)."""
+    ``suggest``, ``info``, ``models``)."""
     from .. import __version__
 
     parser = CommandParser(

@@ -28,7 +28,8 @@ from ._options import (
     add_threads,
 )
 
-__all__ = ["EXAMPLES", "add_parser", "run"]
+__all__ = ["EXAMPLES", "add_hull_arguments", "add_parser", "add_space_arguments",
+           "load_references", "run", "space_from_args"]
 
 EXAMPLES = [
     "  skmatnet screen brnet.skmatnet --systems Li-Mn-O --subsystems --max-atoms 12 --bottom 100",
@@ -36,7 +37,15 @@ EXAMPLES = [
     "-o top.parquet",
     "  skmatnet screen brnet.skmatnet --elements Li,Na,Mg,Al,O --grid 10 --below -2 --dask "
     "local:2",
+    "  skmatnet screen ensemble.skmatnet --systems Li-Mn-O --max-atoms 12 --hull-reference "
+    "mp_formation_energy --rank-by e_above_hull --bottom 50",
 ]
+
+
+#: What --rank-by takes: skmatnet.screening.RANK_BY (written out, so that building the parser
+#: imports no pandas; tests/test_cli_screen.py holds them equal).
+RANK_BY = ("prediction", "e_above_hull", "probability_below_hull", "lower_confidence_bound",
+           "expected_improvement")
 
 
 def _components(text: str) -> tuple[int, int]:
@@ -51,21 +60,10 @@ def _components(text: str) -> tuple[int, int]:
     return pair
 
 
-def add_parser(commands: Any) -> None:
-    """Add ``screen`` to ``commands`` (an argparse subparsers object)."""
-    screen = add_command(
-        commands, "screen",
-        help="rank every candidate composition of some elements or chemical systems",
-        description="Predict every composition of the given elements or chemical systems "
-                    "with a saved model (skmatnet train, save_model) and keep the highest "
-                    "(--top) or lowest (--bottom) predictions, or all past a threshold "
-                    "(--below/--above), streamed to a Parquet or CSV file; without -o, CSV on "
-                    "stdout. A formation-energy model ranks the most stable first with "
-                    "--bottom. Ensembles add their std.",
-        examples=EXAMPLES,
-    )
-    add_model_argument(screen)
-    space = screen.add_argument_group("candidates (one of --elements, --systems; one of "
+def add_space_arguments(parser: Any) -> None:
+    """The candidates' options (``--elements``/``--systems``, ``--max-atoms``/``--grid``,
+    ``--components``, ``--subsystems``), shared with ``skmatnet suggest``."""
+    space = parser.add_argument_group("candidates (one of --elements, --systems; one of "
                                       "--max-atoms, --grid)")
     which = space.add_mutually_exclusive_group(required=True)
     which.add_argument("--elements", metavar="A,B,...",
@@ -82,6 +80,59 @@ def add_parser(commands: Any) -> None:
                             "system's own size for --systems)")
     space.add_argument("--subsystems", action="store_true",
                        help="with --systems: also their subsystems (the binaries of a ternary)")
+
+
+def add_hull_arguments(group: Any, *, required: bool = False) -> None:
+    """``--hull-reference`` and ``--kappa``, shared with ``skmatnet suggest``."""
+    group.add_argument("--hull-reference", metavar="DATASET|CSV", required=required,
+                       help="known compounds' formation energies per atom: a dataset name "
+                            "(e.g. mp_formation_energy) or a CSV of formula and energy; adds "
+                            "e_above_hull (and probability_below_hull for ensembles)")
+    group.add_argument("--kappa", type=float, default=1.0, metavar="K",
+                       help="the std's weight in lower_confidence_bound (default: 1)")
+
+
+def space_from_args(args: argparse.Namespace) -> Any:
+    """The :class:`~skmatnet.screening.CompositionSpace` of the candidates' options."""
+    from ..screening import CompositionSpace
+
+    if args.subsystems and args.systems is None:
+        raise CommandError("--subsystems goes with --systems")
+    return CompositionSpace(
+        elements=args.elements,
+        systems=None if args.systems is None else args.systems.split(","),
+        max_atoms=args.max_atoms, grid=args.grid, n_components=args.components,
+        include_subsystems=args.subsystems,
+    )
+
+
+def load_references(path: str | None) -> Any:
+    """``--hull-reference`` as a :class:`~skmatnet.screening.HullReference` (or None)."""
+    from ..screening import HullReference
+
+    if path is None:
+        return None
+    try:
+        return HullReference(path)
+    except (ValueError, FileNotFoundError, TypeError) as exc:
+        raise CommandError(f"--hull-reference: {exc}") from None
+
+
+def add_parser(commands: Any) -> None:
+    """Add ``screen`` to ``commands`` (an argparse subparsers object)."""
+    screen = add_command(
+        commands, "screen",
+        help="rank every candidate composition of some elements or chemical systems",
+        description="Predict every composition of the given elements or chemical systems "
+                    "with a saved model (skmatnet train, save_model) and keep the highest "
+                    "(--top) or lowest (--bottom) predictions, or all past a threshold "
+                    "(--below/--above), streamed to a Parquet or CSV file; without -o, CSV on "
+                    "stdout. A formation-energy model ranks the most stable first with "
+                    "--bottom. Ensembles add their std.",
+        examples=EXAMPLES,
+    )
+    add_model_argument(screen)
+    add_space_arguments(screen)
     keep = screen.add_argument_group("what to keep (default: every candidate)")
     best = keep.add_mutually_exclusive_group()
     best.add_argument("--top", type=positive_int, metavar="K", help="the K highest predictions")
@@ -89,6 +140,12 @@ def add_parser(commands: Any) -> None:
                       help="the K lowest predictions (most stable formation energies)")
     keep.add_argument("--below", type=float, metavar="T", help="only predictions below T")
     keep.add_argument("--above", type=float, metavar="T", help="only predictions above T")
+    keep.add_argument("--rank-by", choices=RANK_BY, default=None,
+                      help="the column --top/--bottom/--below/--above apply to (default: "
+                           "prediction); all but prediction need --hull-reference, and "
+                           "probability_below_hull, lower_confidence_bound and "
+                           "expected_improvement an ensemble")
+    add_hull_arguments(keep)
     running = screen.add_argument_group("running")
     running.add_argument("-o", "--output", metavar="FILE",
                          help="a .parquet or .csv file (default: CSV on stdout)")
@@ -138,25 +195,22 @@ def _check_output(path: str) -> None:
 
 def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``skmatnet screen``: return the exit status."""
-    from ..screening import CompositionSpace
     from ..screening import screen as run_screen
 
-    if args.subsystems and args.systems is None:
-        raise CommandError("--subsystems goes with --systems")
-    space = CompositionSpace(
-        elements=args.elements,
-        systems=None if args.systems is None else args.systems.split(","),
-        max_atoms=args.max_atoms, grid=args.grid, n_components=args.components,
-        include_subsystems=args.subsystems,
-    )
+    space = space_from_args(args)
+    if args.rank_by not in (None, "prediction") and args.hull_reference is None:
+        raise CommandError(f"--rank-by {args.rank_by} needs --hull-reference")
     if args.output is not None:
         _check_output(args.output)  # before loading the model and printing anything
     check_device(args.device)
     set_threads(args.threads)
     model = load_model_file(args.model, args.device)
+    references = load_references(args.hull_reference)
     k = args.top or args.bottom
+    column = ("prediction" + "s" * (k != 1) if args.rank_by in (None, "prediction")
+              else f"by {args.rank_by}")
     what = ("every candidate" if k is None else
-            f"the {k} {'highest' if args.top else 'lowest'} prediction{'s' * (k != 1)}")
+            f"the {k} {'highest' if args.top else 'lowest'} {column}")
     systems = f"{space.n_systems:,} system{'s' * (space.n_systems != 1)}"
     if not args.quiet:
         print(f"[screen] {len(space):,} candidates in {systems}; keeping "
@@ -167,7 +221,10 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     try:
         result = run_screen(model, space, top=args.top, bottom=args.bottom, above=args.above,
                             below=args.below, output=args.output, chunk_size=args.chunk_size,
-                            scheduler=args.scheduler, progress=progress)
+                            scheduler=args.scheduler, progress=progress,
+                            references=references, rank_by=args.rank_by, kappa=args.kappa)
+    except ValueError as exc:  # rank_by against the model (a classifier, no std)
+        raise CommandError(exc) from None
     finally:
         progress.finish()
     if result.frame is not None and args.output is None:

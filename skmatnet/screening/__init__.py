@@ -42,18 +42,33 @@ import pandas as pd
 from .._io import atomic_open
 from ._dask import _run_on_dask
 from .predict import CPU_BATCH_SIZE as CPU_BATCH_SIZE
-from .predict import _output_columns, _Predictor
+from .acquisition import (
+    ACQUISITIONS,
+    expected_improvement,
+    lower_confidence_bound,
+    select_batch,
+)
+from .hull import HullReference, probability_below_hull
+from .predict import RANK_BY, _check_scoring, _output_columns, _Predictor
 from .select import _check_selection, _merge, _screen_block
 from .space import DEFAULT_CHUNK_SIZE, CandidateChunk, CompositionSpace
 from .space import _combination_block as _combination_block
 from .writers import _Writer, check_output
 
 __all__ = [
+    "ACQUISITIONS",
+    "RANK_BY",
     "CandidateChunk",
     "CompositionSpace",
+    "HullReference",
     "ScreeningResult",
     "check_output",
+    "expected_improvement",
+    "lower_confidence_bound",
+    "probability_below_hull",
     "screen",
+    "select_batch",
+    "suggest",
 ]
 
 @dataclass
@@ -98,7 +113,8 @@ def screen(model: Any, space: CompositionSpace, *, top: int | None = None,
            output: str | os.PathLike | None = None, return_std: bool | str = "auto",
            chunk_size: int = DEFAULT_CHUNK_SIZE, batch_size: int | None = None,
            scheduler: Any = None, chunks_per_task: int = 1,
-           progress: Callable[[int, int], None] | None = None) -> ScreeningResult:
+           progress: Callable[[int, int], None] | None = None, references: Any = None,
+           rank_by: str | None = None, kappa: float = 1.0) -> ScreeningResult:
     """Predict every candidate of ``space`` with ``model`` and keep the best.
 
     Parameters
@@ -136,6 +152,22 @@ def screen(model: Any, space: CompositionSpace, *, top: int | None = None,
         the space is small, so that every worker gets at least four.
     progress : callable, optional
         Called as ``progress(done, total)`` with candidate counts after each chunk/task.
+    references : str, path-like, pandas.DataFrame or HullReference, optional
+        Known compounds' formation energies per atom (a dataset name such as
+        ``"mp_formation_energy"``, a CSV file, a DataFrame; see :class:`HullReference`):
+        adds ``e_above_hull`` (the prediction minus the hull energy at the candidate's
+        composition, negative below the hull) and, for an ensemble,
+        ``probability_below_hull``. The model must predict formation energy per atom (eV/atom).
+    rank_by : str, optional
+        The column that ``top``/``bottom``/``above``/``below`` apply to: ``"prediction"``
+        (the default; a classifier's probability column), ``"e_above_hull"``, or for an
+        ensemble ``"probability_below_hull"``, ``"lower_confidence_bound"`` (``e_above_hull
+        - kappa * std``) or ``"expected_improvement"`` (below the hull); the last two add
+        their column. All but ``"prediction"`` need ``references``. Lower is better for
+        ``e_above_hull`` and the confidence bound (use ``bottom``), higher for the others
+        (``top``); see :mod:`skmatnet.screening.acquisition`.
+    kappa : float, default=1.0
+        The uncertainty's weight in ``lower_confidence_bound``.
 
     Returns
     -------
@@ -145,6 +177,8 @@ def screen(model: Any, space: CompositionSpace, *, top: int | None = None,
     if not isinstance(space, CompositionSpace):
         raise TypeError(f"space must be a CompositionSpace, got {type(space).__name__}")
     predictor = _Predictor(model, return_std, batch_size)  # checks the model first
+    scoring = _check_scoring(predictor, references, rank_by, kappa)
+    predictor = _Predictor(model, return_std, batch_size, scoring)
     value_column = predictor.value_column
     kind = check_output(output) if output is not None else None
     total = len(space)
@@ -177,7 +211,7 @@ def screen(model: Any, space: CompositionSpace, *, top: int | None = None,
                 take(*_screen_block(predictor, space, [block], selection))
         else:
             _run_on_dask(model, space, selection, return_std, batch_size, chunk_size,
-                         scheduler, chunks_per_task, take)
+                         scheduler, chunks_per_task, take, scoring)
         if writer is not None and selection.k is not None and best is not None:
             writer.write(best)
         if writer is not None:
@@ -195,3 +229,87 @@ def screen(model: Any, space: CompositionSpace, *, top: int | None = None,
                            n_candidates=done, n_kept=n_kept,
                            seconds=time.perf_counter() - start,
                            scheduler=None if scheduler is None else str(scheduler))
+
+
+def suggest(model: Any, space: CompositionSpace, references: Any, *, n: int = 20,
+            acquisition: str = "lower_confidence_bound", kappa: float = 1.0,
+            max_per_system: int | None = 2, min_distance: float = 0.05,
+            pool: int | None = None, exclude_known: bool = True, **screen_options: Any,
+            ) -> ScreeningResult:
+    """The next ``n`` compositions to compute: an ensemble's acquisition, spread out.
+
+    Screens ``space`` ranked by ``acquisition`` (on the energy above the hull of
+    ``references``, with the ensemble's std), keeps the best ``pool`` candidates, drops
+    those already among the references (``exclude_known``), then picks ``n`` with
+    :func:`select_batch`: best first, at most ``max_per_system`` per chemical system and
+    none within ``min_distance`` (the share of atoms that differ) of an earlier pick.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted ensemble of formation energy per atom (``predict(X, return_std=True)``),
+        as for :func:`screen`.
+    space : CompositionSpace
+        The candidates.
+    references : str, path-like, pandas.DataFrame or HullReference
+        The known compounds (see :class:`HullReference`).
+    n : int, default=20
+        Batch size.
+    acquisition : str, default="lower_confidence_bound"
+        ``"lower_confidence_bound"``, ``"expected_improvement"`` or
+        ``"probability_below_hull"`` (:data:`ACQUISITIONS`).
+    kappa : float, default=1.0
+        The uncertainty's weight in the lower confidence bound.
+    max_per_system : int or None, default=2
+        Picks per chemical system at most (``None``: no limit).
+    min_distance : float, default=0.05
+        Smallest composition distance between two picks (0: none).
+    pool : int, optional
+        Candidates kept by the screen before the spread selection. Default:
+        ``max(50 * n, 1000)``.
+    exclude_known : bool, default=True
+        Leave out compositions that are among the references.
+    **screen_options
+        Passed to :func:`screen`: ``chunk_size``, ``batch_size``, ``scheduler``,
+        ``chunks_per_task``, ``progress``, ``output`` (the batch is written there).
+
+    Returns
+    -------
+    ScreeningResult
+        ``frame`` is the batch, best first, with ``pick`` and ``relaxed`` columns (see
+        :func:`select_batch`); ``n_candidates`` the candidates screened.
+    """
+    import dataclasses
+
+    if acquisition not in ACQUISITIONS:
+        raise ValueError(f"acquisition must be one of {', '.join(ACQUISITIONS)}, got "
+                         f"{acquisition!r}")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    for name in ("top", "bottom", "above", "below", "rank_by", "return_std"):
+        if name in screen_options:
+            raise TypeError(f"suggest() sets {name} itself")
+    output = screen_options.pop("output", None)
+    kind = check_output(output) if output is not None else None
+    hull = references if isinstance(references, HullReference) else HullReference(references)
+    pool = max(50 * n, 1000) if pool is None else int(pool)
+    lower = ACQUISITIONS[acquisition]
+    start = time.perf_counter()
+    result = screen(model, space, references=hull, rank_by=acquisition, kappa=kappa,
+                    return_std=True, **({"bottom": pool} if lower else {"top": pool}),
+                    **screen_options)
+    frame = result.frame
+    if exclude_known and len(frame):
+        frame = frame[~hull.is_known(frame["formula"].tolist())]
+    batch = select_batch(frame, n, score=acquisition, lower_is_better=lower,
+                         max_per_system=max_per_system, min_distance=min_distance)
+    if output is not None:
+        with atomic_open(output, parents=False) as handle:
+            writer = _Writer(handle, kind)
+            try:
+                writer.write(batch)
+            finally:
+                writer.close()
+    return dataclasses.replace(result, frame=batch, n_kept=len(batch),
+                               path=None if output is None else Path(output),
+                               seconds=time.perf_counter() - start)

@@ -25,7 +25,7 @@ def _grouped(blocks: Iterable[_Block], per_task: int) -> Iterator[list[_Block]]:
 
 
 def _run_on_dask(model, space, selection, return_std, batch_size, chunk_size, scheduler,
-                 chunks_per_task, take) -> None:
+                 chunks_per_task, take, scoring=None) -> None:
     """The chunks as Dask tasks, a bounded number in flight; results taken in task order,
     so that a threshold stream is written in enumeration order, as locally."""
     from .._dask import connect_dask, import_distributed
@@ -36,6 +36,9 @@ def _run_on_dask(model, space, selection, return_std, batch_size, chunk_size, sc
         # Enough tasks to keep every worker busy to the end (chunking changes no result).
         chunk_size = max(1, min(chunk_size, math.ceil(len(space) / (4 * n_workers))))
         model_future = client.scatter(model, broadcast=True, hash=False)
+        # The hull references too, once per worker; each worker caches its systems' hulls.
+        scoring_future = (None if scoring is None or scoring.hull is None else
+                          client.scatter(scoring, broadcast=True, hash=False))
         tasks = enumerate(_grouped(space.blocks(chunk_size), max(1, int(chunks_per_task))))
         pending: dict[int, Any] = {}
         finished: dict[int, Any] = {}
@@ -48,7 +51,9 @@ def _run_on_dask(model, space, selection, return_std, batch_size, chunk_size, sc
             except StopIteration:
                 return False
             future = client.submit(_screen_task, model_future, space, blocks, selection,
-                                   return_std, batch_size, pure=False, retries=2,
+                                   return_std, batch_size,
+                                   scoring if scoring_future is None else scoring_future,
+                                   pure=False, retries=2,
                                    key=f"screen-{index}-{os.getpid()}-{time.monotonic_ns()}")
             pending[future.key] = index
             queue.add(future)

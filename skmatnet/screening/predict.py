@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -68,11 +69,73 @@ def _starts_with_featurizer(model: Any) -> bool:
                                                       ElementFractionTransformer)
 
 
+#: What a screen may rank by besides the model's own output column.
+RANK_BY = ("prediction", "e_above_hull", "probability_below_hull", "lower_confidence_bound",
+           "expected_improvement")
+
+
+@dataclass(frozen=True)
+class _Scoring:
+    """Columns computed from a chunk's predictions: the energy above the hull of
+    ``hull`` (a :class:`~.hull.HullReference`), and what to rank by."""
+
+    hull: Any = None
+    rank_by: str | None = None
+    kappa: float = 1.0
+
+    def columns(self, gives_std: bool) -> list[str]:
+        if self.hull is None:
+            return []
+        extra = ["e_above_hull"] + (["probability_below_hull"] if gives_std else [])
+        if self.rank_by in ("lower_confidence_bound", "expected_improvement"):
+            extra.append(self.rank_by)
+        return extra
+
+    def __call__(self, chunk: CandidateChunk, outputs: dict[str, np.ndarray]) -> None:
+        from .acquisition import _acquisition_scores
+        from .hull import probability_below_hull
+
+        if self.hull is None:
+            return
+        e = outputs["prediction"] - self.hull.chunk_hull_energy(chunk.systems, chunk.patterns)
+        outputs["e_above_hull"] = e
+        if "std" in outputs:
+            std = outputs["std"]
+            outputs["probability_below_hull"] = probability_below_hull(e, std)
+            if self.rank_by in ("lower_confidence_bound", "expected_improvement"):
+                outputs[self.rank_by] = _acquisition_scores(self.rank_by, e, std, self.kappa)
+
+
+def _check_scoring(predictor: _Predictor, references: Any, rank_by: str | None,
+                   kappa: float) -> _Scoring:
+    """Check ``rank_by`` against the model and references; load the references."""
+    from .hull import HullReference
+
+    if rank_by is not None and rank_by not in RANK_BY:
+        raise ValueError(f"rank_by must be one of {', '.join(RANK_BY)}, got {rank_by!r}")
+    if not np.isfinite(float(kappa)):
+        raise ValueError(f"kappa must be a finite number, got {kappa!r}")
+    if rank_by not in (None, "prediction") and references is None:
+        raise ValueError(f"rank_by={rank_by!r} needs references: the known compounds whose "
+                         "convex hull the energies are measured against")
+    if references is None:
+        return _Scoring()
+    if predictor.classes is not None:
+        raise ValueError("references (the energy above the hull) need a regressor of the "
+                         "formation energy per atom, not a classifier")
+    if rank_by in ("probability_below_hull", "lower_confidence_bound",
+                   "expected_improvement") and not predictor.return_std:
+        raise ValueError(f"rank_by={rank_by!r} needs the standard deviation of an ensemble "
+                         "(MatNetEnsembleRegressor; return_std not False)")
+    hull = references if isinstance(references, HullReference) else HullReference(references)
+    return _Scoring(hull=hull, rank_by=rank_by, kappa=float(kappa))
+
+
 class _Predictor:
     """How to ask ``model`` about a chunk: fractions or formulas in, columns out."""
 
     def __init__(self, model: Any, return_std: bool | str = "auto",
-                 batch_size: int | None = None):
+                 batch_size: int | None = None, scoring: _Scoring | None = None):
         from sklearn.pipeline import Pipeline
 
         if not hasattr(model, "predict"):
@@ -110,6 +173,9 @@ class _Predictor:
             self.value_column = f"probability_{self.classes[-1]}"
         else:
             self.value_column = "prediction"
+        self.scoring = scoring or _Scoring()
+        if self.scoring.rank_by is not None:
+            self.value_column = self.scoring.rank_by
         self.networks = _networks(model)
         if batch_size is None and self.networks and all(
                 str(getattr(net, "device", "cpu")).startswith("cpu") for net in self.networks):
@@ -120,7 +186,9 @@ class _Predictor:
         X = chunk.fractions() if self.from_fractions else np.asarray(chunk.formulas(),
                                                                      dtype=object)
         with _prediction_batch(self.networks, self.batch_size):
-            return self._outputs(X)
+            outputs = self._outputs(X)
+        self.scoring(chunk, outputs)
+        return outputs
 
     def _outputs(self, X: Any) -> dict[str, np.ndarray]:
         if self.classes is not None:
@@ -138,4 +206,5 @@ class _Predictor:
 def _output_columns(predictor: _Predictor) -> list[str]:
     if predictor.classes is not None:
         return [predictor.value_column, "label"]
-    return ["prediction", "std"] if predictor.return_std else ["prediction"]
+    return (["prediction", "std"] if predictor.return_std else ["prediction"]) + \
+        predictor.scoring.columns(predictor.return_std)

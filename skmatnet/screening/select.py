@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .predict import _Predictor
+from .predict import _Predictor, _Scoring
 from .space import CandidateChunk, CompositionSpace, _Block
 
 
@@ -101,7 +101,9 @@ def _screen_block(predictor: _Predictor, space: CompositionSpace, blocks: Sequen
 
 
 def _screen_task(model: Any, space: CompositionSpace, blocks: Sequence[_Block],
-                 selection: _Selection, return_std: Any,
-                 batch_size: int | None) -> tuple[pd.DataFrame | None, int]:
-    """One Dask task: :func:`_screen_block` with the worker's copy of the model."""
-    return _screen_block(_Predictor(model, return_std, batch_size), space, blocks, selection)
+                 selection: _Selection, return_std: Any, batch_size: int | None,
+                 scoring: _Scoring | None = None) -> tuple[pd.DataFrame | None, int]:
+    """One Dask task: :func:`_screen_block` with the worker's copy of the model (and of
+    the hull references, whose per-system hulls the worker caches across its tasks)."""
+    return _screen_block(_Predictor(model, return_std, batch_size, scoring), space, blocks,
+                         selection)

@@ -16,8 +16,14 @@ Also written: the matmul bound of this machine for the network (measured float32
 threads / 2 x weights FLOP per candidate), and the issue's target, 1 million candidates per
 minute on 2 CPU cores.
 
-Run: ``python benchmarks/screening_speed.py [--sizes 1e5,1e6,1e7] [--modes process,dask]``.
-Writes ``benchmarks/results/screening_speed.{json,csv}``.
+With ``--hull-reference mp_formation_energy``, each (mode, size) runs twice: plainly and
+ranked by the energy above the hull of those references (``rank_by="e_above_hull"``; the
+references are read before the clock starts, every system's hull is built inside it).
+
+Run: ``python benchmarks/screening_speed.py [--sizes 1e5,1e6,1e7] [--modes process,dask]
+[--hull-reference mp_formation_energy]``.
+Writes ``benchmarks/results/screening_speed.{json,csv}`` (``screening_speed_hull`` with
+``--hull-reference``).
 """
 
 from __future__ import annotations
@@ -76,23 +82,30 @@ def one_run(args) -> dict:
     k = n_elements_for(args.size)
     space = CompositionSpace(ELEMENTS[:k], n_components=3, max_atoms=12)
     scheduler = f"local:{args.workers}" if args.mode == "dask" else None
+    options = {}
+    if args.hull:
+        from skmatnet.screening import HullReference
+
+        options = {"references": HullReference(args.hull), "rank_by": "e_above_hull"}
     worker_peaks: list[float] = []
     with tempfile.TemporaryDirectory() as folder:
         output = Path(folder) / "top.parquet"
         start = time.perf_counter()
         if scheduler is None:
-            result = screen(model, space, bottom=100, output=output)
+            result = screen(model, space, bottom=100, output=output, **options)
         else:
             from skmatnet._dask import connect_dask
 
             with connect_dask(scheduler) as client:
                 started = time.perf_counter()
-                result = screen(model, space, bottom=100, output=output, scheduler=client)
+                result = screen(model, space, bottom=100, output=output, scheduler=client,
+                                **options)
                 worker_peaks = list(client.run(_peak_mb).values())
             start = started  # the cluster's start-up is reported on its own
         seconds = time.perf_counter() - start
     return {
         "mode": args.mode,
+        "ranked_by": "e_above_hull" if args.hull else "prediction",
         "device": device,
         "workers": args.workers if args.mode == "dask" else 1,
         "threads_each": threads,
@@ -143,6 +156,9 @@ def main(argv=None) -> None:
                              "fewer weights: shows what the rest of the pipeline costs)")
     parser.add_argument("--smoke", action="store_true",
                         help="a tiny network and 1e4 candidates, for the test suite")
+    parser.add_argument("--hull-reference", default=None, metavar="DATASET|CSV",
+                        help="also rank by the energy above the hull of these references")
+    parser.add_argument("--hull", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--mode", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=float, help=argparse.SUPPRESS)
@@ -157,24 +173,29 @@ def main(argv=None) -> None:
     sizes = [1e4] if args.smoke else [float(s) for s in args.sizes.split(",")]
     rows = []
     for size in sizes:
-        for mode in args.modes.split(","):
+        hulls = [None] + ([args.hull_reference] if args.hull_reference else [])
+        for mode, hull in [(m, h) for m in args.modes.split(",") for h in hulls]:
             command = [sys.executable, __file__, "--one", "--mode", mode, "--size", str(size),
                        "--workers", str(args.workers), "--threads", str(args.threads),
                        "--width", str(args.width), "--device", args.device]
             if args.smoke:
                 command.append("--smoke")
+            if hull:
+                command += ["--hull", hull]
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             if done.returncode:
                 raise SystemExit(f"{mode} {size:g} failed:\n{done.stderr[-3000:]}")
             row = json.loads(done.stdout.strip().splitlines()[-1])
             row["vs_target"] = f"{row['candidates_per_min'] / TARGET_PER_MINUTE:.2f}x"
             rows.append(row)
-            print(f"{mode:8s} {row['candidates']:>12,} candidates  {row['seconds']:>8.1f} s  "
+            print(f"{mode:8s} {row['ranked_by']:13s} {row['candidates']:>12,} candidates  "
+                  f"{row['seconds']:>8.1f} s  "
                   f"{row['candidates_per_min']:>12,}/min  peak {row['client_peak_mb']} MB "
                   f"(workers {row['worker_peak_mb']})", flush=True)
     bound = matmul_bound(args.threads, rows[0]["parameters"], rows[0]["device"])
-    columns = ["mode", "workers", "threads_each", "candidates", "seconds", "candidates_per_s",
-               "candidates_per_min", "vs_target", "client_peak_mb", "worker_peak_mb", "best"]
+    columns = ["mode", "ranked_by", "workers", "threads_each", "candidates", "seconds",
+               "candidates_per_s", "candidates_per_min", "vs_target", "client_peak_mb",
+               "worker_peak_mb", "best"]
     print()
     print(markdown_table(rows, columns))
     print(f"\n> matmul bound of this machine for this network ({args.threads} threads, "
@@ -182,6 +203,8 @@ def main(argv=None) -> None:
           f"/min. Target: {TARGET_PER_MINUTE:,}/min.")
     name = "screening_speed_smoke" if args.smoke else (
         "screening_speed" if args.width == 1.0 else f"screening_speed_width{args.width:g}")
+    if args.hull_reference and not args.smoke:
+        name += "_hull"
     json_path, _ = save(name, rows, {"matmul_bound": bound, "machine_info": machine(),
                                      "target_per_minute": TARGET_PER_MINUTE})
     print(f"saved {json_path}")

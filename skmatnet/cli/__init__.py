@@ -10,7 +10,8 @@ file of formulas; ``skmatnet screen MODEL --elements ...`` ranks every
 candidate composition of some elements or chemical systems
 (:mod:`skmatnet.screening`), optionally by the energy above the hull of
 known compounds; ``skmatnet suggest MODEL --hull-reference ...`` picks the
-next compositions to compute by an ensemble's uncertainty; ``skmatnet info MODEL`` prints a model file's card
+next compositions to compute by an ensemble's uncertainty; ``skmatnet info
+MODEL`` prints a model file's card
 (:func:`skmatnet.read_model_card`); ``skmatnet models`` lists the pretrained models
 bundled with skmatnet (:mod:`skmatnet.pretrained`), whose names work as MODEL
 and as ``train --init-from``. See ``skmatnet COMMAND --help``.

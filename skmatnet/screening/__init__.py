@@ -41,7 +41,6 @@ import pandas as pd
 # tests check _combination_block against itertools).
 from .._io import atomic_open
 from ._dask import _run_on_dask
-from .predict import CPU_BATCH_SIZE as CPU_BATCH_SIZE
 from .acquisition import (
     ACQUISITIONS,
     expected_improvement,
@@ -49,6 +48,7 @@ from .acquisition import (
     select_batch,
 )
 from .hull import HullReference, probability_below_hull
+from .predict import CPU_BATCH_SIZE as CPU_BATCH_SIZE
 from .predict import RANK_BY, _check_scoring, _output_columns, _Predictor
 from .select import _check_selection, _merge, _screen_block
 from .space import DEFAULT_CHUNK_SIZE, CandidateChunk, CompositionSpace

@@ -34,6 +34,7 @@ EXPECTED = {
     "classification/classify_metals": ("BRNetClassifier: ROC-AUC", True),
     "benchmark/compare_models": ("brnet", True),
     "screening/screen_li_mn_o": ("candidates are in Materials Project", True),
+    "screening/discovery_loop": ("times random", True),
 }
 
 

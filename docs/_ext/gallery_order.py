@@ -16,7 +16,7 @@ EXAMPLES = {
     "uncertainty": ["ensemble_calibration.py"],
     "classification": ["classify_metals.py"],
     "benchmark": ["compare_models.py"],
-    "screening": ["screen_li_mn_o.py"],
+    "screening": ["screen_li_mn_o.py", "discovery_loop.py"],
 }
 
 

@@ -1,14 +1,17 @@
 """The options several commands take, each declared once here, so that it is spelled,
 checked and defaulted the same in every command.
 
-Each function adds a group of options to a parser or an argument group.
+Each ``add_*`` function adds a group of options to a parser or an argument group; where
+reading a group back is more than a lookup, the function that does it sits beside it
+(``space_from_args``, ``load_references``).
 """
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
-from ._common import local_cluster, positive_float, positive_int
+from ._common import CommandError, local_cluster, positive_float, positive_int
 
 __all__ = [
     "DEFAULT_SEED",
@@ -18,12 +21,16 @@ __all__ = [
     "add_data_source",
     "add_device",
     "add_formula_column",
+    "add_hull_arguments",
     "add_model_argument",
     "add_network_options",
     "add_reporting",
     "add_seed",
+    "add_space_arguments",
     "add_threads",
     "add_traceback",
+    "load_references",
+    "space_from_args",
 ]
 
 #: ``--seed`` of every command.
@@ -158,3 +165,73 @@ def add_traceback(group: Any) -> None:
     """``--traceback`` alone, for a command that prints no progress."""
     group.add_argument("--traceback", action="store_true",
                        help="show the full traceback of an unexpected error")
+
+
+def _components(text: str) -> tuple[int, int]:
+    """``N`` or ``MIN-MAX`` for ``--components``."""
+    low, _, high = text.partition("-")
+    try:
+        pair = (int(low), int(high or low))
+    except ValueError:
+        pair = (0, 0)
+    if not 1 <= pair[0] <= pair[1]:
+        raise argparse.ArgumentTypeError(f"expected N or MIN-MAX (e.g. 3 or 2-4), got {text!r}")
+    return pair
+
+
+def add_space_arguments(parser: Any) -> None:
+    """The candidates' options (``--elements``/``--systems``, ``--max-atoms``/``--grid``,
+    ``--components``, ``--subsystems``)."""
+    space = parser.add_argument_group("candidates (one of --elements, --systems; one of "
+                                      "--max-atoms, --grid)")
+    which = space.add_mutually_exclusive_group(required=True)
+    which.add_argument("--elements", metavar="A,B,...",
+                       help="every system of --components of these elements")
+    which.add_argument("--systems", metavar="A-B-C,...",
+                       help="these chemical systems (comma-separated, elements joined by '-')")
+    amounts = space.add_mutually_exclusive_group(required=True)
+    amounts.add_argument("--max-atoms", type=positive_int, metavar="N",
+                         help="integer amounts, at most N atoms per formula unit (reduced)")
+    amounts.add_argument("--grid", type=positive_int, metavar="G",
+                         help="atomic fractions in steps of 1/G")
+    space.add_argument("--components", type=_components, metavar="N|MIN-MAX",
+                       help="elements per candidate (default: 2 to all for --elements, each "
+                            "system's own size for --systems)")
+    space.add_argument("--subsystems", action="store_true",
+                       help="with --systems: also their subsystems (the binaries of a ternary)")
+
+
+def add_hull_arguments(group: Any, *, required: bool = False) -> None:
+    """``--hull-reference`` and ``--kappa``."""
+    group.add_argument("--hull-reference", metavar="DATASET|CSV", required=required,
+                       help="known compounds' formation energies per atom: a dataset name "
+                            "(e.g. mp_formation_energy) or a CSV of formula and energy; adds "
+                            "e_above_hull (and probability_below_hull for ensembles)")
+    group.add_argument("--kappa", type=float, default=1.0, metavar="K",
+                       help="the std's weight in lower_confidence_bound (default: 1)")
+
+
+def space_from_args(args: argparse.Namespace) -> Any:
+    """The :class:`~skmatnet.screening.CompositionSpace` of the candidates' options."""
+    from ..screening import CompositionSpace
+
+    if args.subsystems and args.systems is None:
+        raise CommandError("--subsystems goes with --systems")
+    return CompositionSpace(
+        elements=args.elements,
+        systems=None if args.systems is None else args.systems.split(","),
+        max_atoms=args.max_atoms, grid=args.grid, n_components=args.components,
+        include_subsystems=args.subsystems,
+    )
+
+
+def load_references(path: str | None) -> Any:
+    """``--hull-reference`` as a :class:`~skmatnet.screening.HullReference` (or None)."""
+    from ..screening import HullReference
+
+    if path is None:
+        return None
+    try:
+        return HullReference(path)
+    except (ValueError, FileNotFoundError, TypeError) as exc:
+        raise CommandError(f"--hull-reference: {exc}") from None

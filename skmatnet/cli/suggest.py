@@ -2,7 +2,7 @@
 uncertainty against the convex hull of known compounds.
 
 The acquisition and the spread batch are :func:`skmatnet.screening.suggest`'s; the candidates'
-options are ``skmatnet screen``'s.
+and the hull's options are ``skmatnet screen``'s (both declared in :mod:`._options`).
 """
 
 from __future__ import annotations
@@ -23,18 +23,15 @@ from ._common import (
 from ._options import (
     add_dask_options,
     add_device,
+    add_hull_arguments,
     add_model_argument,
     add_reporting,
-    add_threads,
-)
-from .screen import (
-    _check_output,
-    _Progress,
-    add_hull_arguments,
     add_space_arguments,
+    add_threads,
     load_references,
     space_from_args,
 )
+from .screen import _check_output, _Progress
 
 __all__ = ["EXAMPLES", "add_parser", "run"]
 

@@ -29,6 +29,7 @@ EXPECTED = {
     "training/grid_search": ("best:", True),
     "training/dask_tuning": ("best:", True),
     "training/fine_tune": ("95% intervals hold for", True),
+    "training/fine_tune_pretrained": ("fine-tuned from mp_formation_energy: test MAE", True),
     "training/extra_inputs": ("inputs: 86 and 87", True),
     "uncertainty/ensemble_calibration": ("calibrated", True),
     "classification/classify_metals": ("BRNetClassifier: ROC-AUC", True),

@@ -339,6 +339,7 @@ def package(args) -> None:
 _LOAD = """
 import json, sys, time
 start = time.perf_counter()
+import skmatnet.persistence  # the estimators, torch and skorch: what any model file needs
 import skmatnet.pretrained
 imported = time.perf_counter()
 model = skmatnet.pretrained.load_pretrained(sys.argv[1])
@@ -350,7 +351,8 @@ print(json.dumps({"import": imported - start, "load": loaded - imported,
 
 
 def load_times() -> None:
-    """Seconds to import skmatnet, load each bundled model and predict once, in a new process."""
+    """Seconds to import skmatnet with torch, then load each bundled model and predict once,
+    in a new process each time (the least disturbed of three runs)."""
     import subprocess
     import sys
 

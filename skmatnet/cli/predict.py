@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..pretrained import _takes_formulas  # light: reads no model file, imports no torch
 from ._common import (
     CommandError,
     add_command,
@@ -161,14 +162,6 @@ def _check_formulas(formulas: np.ndarray, name: str, where: Callable[[int], str]
         more = f"; and {len(exc.problems) - 3} more" if len(exc.problems) > 3 else ""
         raise CommandError(f"{name}: {len(exc.problems)} of {len(formulas)} formulas cannot "
                            f"be read: {shown}{more}") from None
-
-
-def _takes_formulas(model) -> bool:
-    """Whether the model featurizes formulas itself (a pipeline, or an ensemble of them)."""
-    from sklearn.pipeline import Pipeline
-
-    members = getattr(model, "estimators_", None)
-    return isinstance(members[0] if members else model, Pipeline)
 
 
 def _with_units(columns: dict[str, np.ndarray], model) -> dict[str, np.ndarray]:

@@ -162,7 +162,8 @@ def run_classify(args, frame, X, path, done) -> None:
             predicted = np.ravel(model.predict(X[test]))
             e = predicted - hull_energy
             truth = frame.loc[test, "stable"].to_numpy()
-            record.update(train_rows=len(train), test_rows=len(test),
+            record.update(members=args.members, epochs=args.epochs,
+                          train_rows=len(train), test_rows=len(test),
                           held_out_systems=int(frame.loc[test, "system"].nunique()),
                           seconds=round(time.perf_counter() - start, 1),
                           mae=round(float(np.mean(np.abs(predicted - y[test]))), 4),
@@ -274,6 +275,7 @@ def run_campaign(args, frame, X, path, done) -> None:
                       "pool": len(pool_rows),
                       "pool_stable": int(frame.loc[pool_rows, "stable"].sum()),
                       "batch": args.batch, "found": found,
+                      "members": args.members, "epochs": args.epochs,
                       "seconds": round(time.perf_counter() - started + (
                           fit_seconds if strategy != "random" else 0), 1)}
             print(json.dumps(record), flush=True)

@@ -23,10 +23,11 @@ tables of ``docs/pretrained.md`` and saves them as CSV/JSON::
     python benchmarks/fine_tuning_defaults.py --report
     python benchmarks/fine_tuning_defaults.py --calibration --pair mp_to_jarvis --sizes 100,300
 
-``--calibration`` fits a fine-tuned ensemble of five instead (its spread calibrated on
-100 more rows, of compositions the pretrained model never saw, like the test rows) and
-records its test MAE, the coverage of its 95% intervals and its miscalibration area
-(``benchmarks/results/fine_tuning_calibration.jsonl``).
+``--calibration`` fits fine-tuned ensembles of five instead, calibrated on 100 more rows
+(of compositions the pretrained model never saw, like the test rows) or on their own
+out-of-fold errors (``cv=5``), and records the test MAE, the coverage and width of the
+Gaussian 95% interval and of the conformal 90% and 95% intervals (``predict_interval``)
+and the miscalibration area (``benchmarks/results/fine_tuning_intervals.jsonl``).
 """
 
 from __future__ import annotations
@@ -113,14 +114,22 @@ def run(args) -> None:
                     handle.write(json.dumps(record) + "\n")
 
 
-CALIBRATION = _common.RESULTS / "fine_tuning_calibration.jsonl"
+CALIBRATION = _common.RESULTS / "fine_tuning_intervals.jsonl"
+#: How the fine-tuned ensemble of five is calibrated: on 100 more rows, or on its own rows.
+CALIBRATIONS = ("100 new rows", "out of fold (cv=5)")
 
 
 def calibration(args) -> None:
-    """Error bars of a fine-tuned ensemble on small data: 5 members from the bundled model's
-    members, spread calibrated on 100 more rows of the pool that are new to the pretrained
-    model; coverage of 95% intervals and
-    miscalibration area on the unseen test compositions."""
+    """Error bars of a fine-tuned ensemble on small data, calibrated two ways.
+
+    The rows (``--sizes``) and the 100 more rows are drawn from the pool's compositions
+    that are new to the pretrained model, like the test rows: a user's compositions, and
+    the ones they will predict. ``100 new rows``: five members from the bundled model's
+    members, trained on the rows, calibrated on the 100 more rows. ``out of fold (cv=5)``:
+    five members, one per fold of the rows alone, calibrated on their out-of-fold errors
+    (no extra rows). Each records, on the unseen test
+    compositions, the coverage of the Gaussian 95% interval of the rescaled spread
+    and of the conformal ``predict_interval`` at 90% and 95%, and their mean widths."""
     import pretrained_zoo
 
     from skmatnet import BRNetRegressor, MatNetEnsembleRegressor, metrics
@@ -132,30 +141,97 @@ def calibration(args) -> None:
     source_data, source_split = pretrained_zoo.load(source)
     seen = _codes(source_data.X[np.concatenate([source_split.train, source_split.val])])
     new_rows = np.array([i for i in pool if data.X[i].astype(np.float32).tobytes() not in seen])
+    done = set()
+    if CALIBRATION.is_file():
+        done = {(r["pair"], r["size"], r["seed"], r["calibration"])
+                for r in map(json.loads, CALIBRATION.read_text().splitlines())}
     for size in args.sizes:
         for seed in args.seeds:
             rng = np.random.default_rng(seed)
             held = rng.choice(new_rows, size=100, replace=False)
-            train = rng.choice(np.setdiff1d(pool, held), size=size, replace=False)
-            ensemble = MatNetEnsembleRegressor(BRNetRegressor(init_from=source), n_estimators=5,
-                                               calibrate=True, random_state=seed)
-            start = time.perf_counter()
-            ensemble.fit(data.X[train], data.y[train].astype(np.float32),
-                         X_val=data.X[held], y_val=data.y[held])
-            seconds = time.perf_counter() - start
-            mean, std = ensemble.predict(data.X[test], return_std=True)
-            truth = data.y[test]
-            record = {"pair": args.pair, "size": size, "seed": seed,
-                      "calibration_rows": "new to the pretrained model",
-                      "test_mae": round(float(np.mean(np.abs(mean - truth))), 5),
-                      "coverage_95": round(metrics.interval_coverage(truth, mean, std), 4),
-                      "miscalibration_area": round(metrics.miscalibration_area(truth, mean, std),
-                                                   4),
-                      "std_scale": round(float(ensemble.std_scale_), 3),
-                      "seconds": round(seconds, 1), "n_test": len(test)}
-            print(json.dumps(record), flush=True)
-            with CALIBRATION.open("a") as handle:
-                handle.write(json.dumps(record) + "\n")
+            # the user's rows, like the rows to predict, are compositions new to the start
+            train = rng.choice(np.setdiff1d(new_rows, held), size=size, replace=False)
+            for how in CALIBRATIONS:
+                if (args.pair, size, seed, how) in done:
+                    continue
+                member = BRNetRegressor(init_from=source)
+                if how == "100 new rows":
+                    ensemble = MatNetEnsembleRegressor(member, n_estimators=5, calibrate=True,
+                                                       random_state=seed)
+                    fit_args = {"X_val": data.X[held], "y_val": data.y[held]}
+                else:
+                    ensemble = MatNetEnsembleRegressor(member, cv=5, calibrate=True,
+                                                       random_state=seed)
+                    fit_args = {}
+                start = time.perf_counter()
+                ensemble.fit(data.X[train], data.y[train].astype(np.float32), **fit_args)
+                seconds = time.perf_counter() - start
+                mean, std = ensemble.predict(data.X[test], return_std=True)
+                truth = data.y[test]
+                record = {"pair": args.pair, "size": size, "seed": seed, "calibration": how,
+                          "test_mae": round(float(np.mean(np.abs(mean - truth))), 5),
+                          "gaussian_95": round(metrics.interval_coverage(truth, mean, std), 4),
+                          "gaussian_95_width": round(float(np.mean(2 * 1.959964 * std)), 4),
+                          "miscalibration_area": round(
+                              metrics.miscalibration_area(truth, mean, std), 4),
+                          "error_std_spearman": round(
+                              metrics.error_std_spearman(truth, mean, std), 4),
+                          "std_scale": round(float(ensemble.std_scale_), 3),
+                          "calibration_rows": len(ensemble.calibration_scores_),
+                          "seconds": round(seconds, 1), "n_test": len(test)}
+                for coverage in (0.9, 0.95):
+                    lower, upper = ensemble.predict_interval(data.X[test], coverage).T
+                    label = f"conformal_{round(coverage * 100)}"
+                    record[label] = round(float(np.mean((lower <= truth) & (truth <= upper))), 4)
+                    record[f"{label}_width"] = round(float(np.mean(upper - lower)), 4)
+                if how == "100 new rows":
+                    # the alternative: one width for all rows (plain split conformal prediction)
+                    errors = np.sort(np.abs(data.y[held] - ensemble.predict(data.X[held])))
+                    for coverage in (0.9, 0.95):
+                        half = errors[int(np.ceil((len(errors) + 1) * coverage)) - 1]
+                        label = f"one_width_{round(coverage * 100)}"
+                        record[label] = round(float(np.mean(np.abs(truth - mean) <= half)), 4)
+                        record[f"{label}_width"] = round(float(2 * half), 4)
+                print(json.dumps(record), flush=True)
+                with CALIBRATION.open("a") as handle:
+                    handle.write(json.dumps(record) + "\n")
+
+
+def calibration_report() -> list[dict]:
+    """Coverage of the fine-tuned ensembles' intervals, mean over seeds."""
+    rows = [json.loads(line) for line in CALIBRATION.read_text().splitlines()]
+    table = []
+    for pair in PAIRS:
+        for size in sorted({r["size"] for r in rows if r["pair"] == pair}):
+            for how in CALIBRATIONS:
+                done = [r for r in rows if (r["pair"], r["size"], r["calibration"])
+                        == (pair, size, how)]
+                if not done:
+                    continue
+
+                def mean(key, digits=3, done=done):
+                    return f"{np.mean([r[key] for r in done]):.{digits}f}"
+
+                def share(key, done=done):
+                    return f"{np.mean([r[key] for r in done]):.1%}" if key in done[0] else "–"
+
+                table.append({"pair": pair, "rows": size, "calibrated on": how,
+                              "seeds": len(done), "test MAE": mean("test_mae"),
+                              "Gaussian 95%": share("gaussian_95"),
+                              "predict_interval 90%": share("conformal_90"),
+                              "predict_interval 95%": share("conformal_95"),
+                              "its 95% width": mean("conformal_95_width"),
+                              "one width 90%": share("one_width_90"),
+                              "one width 95%": share("one_width_95"),
+                              "its 95% width ": (mean("one_width_95_width")
+                                                 if "one_width_95" in done[0] else "–"),
+                              "error-spread Spearman": mean("error_std_spearman", 2),
+                              "seconds": mean("seconds", 0)})
+    print("\nFine-tuned ensembles of five: share of the unseen test compositions inside their "
+          "intervals, mean over seeds")
+    print(markdown_table(table, list(table[0])))
+    _common.save("fine_tuning_intervals", table)
+    return table
 
 
 def _zero_shot(pair: str) -> float:
@@ -189,6 +265,8 @@ def report() -> None:
         print(markdown_table(table, ["model", *[f"n={s}" for s in sizes]]))
         tables += [{"pair": pair, **line} for line in table]
     _common.save("fine_tuning_defaults", tables)
+    if CALIBRATION.is_file():
+        calibration_report()
 
 
 def main(argv=None) -> None:

@@ -200,7 +200,7 @@ def report(args) -> None:
 SHIP = {
     "mp_formation_energy": ("mp_formation_energy", 3, "Formation energy per atom of inorganic "
                             "compounds, trained on Materials Project DFT (PBE) energies."),
-    "jarvis_formation_energy": ("jarvis_formation_energy", 2, "Formation energy per atom, "
+    "jarvis_formation_energy": ("jarvis_formation_energy", 3, "Formation energy per atom, "
                                 "trained on JARVIS-DFT (OptB88vdW) energies."),
     "jarvis_optb88vdw_bandgap": ("jarvis_optb88vdw_bandgap", 1, "Band gap from the OptB88vdW "
                                  "functional (JARVIS-DFT), which underestimates gaps."),
@@ -227,6 +227,9 @@ def _card(name: str, folder: Path, members: list[dict], metrics: dict, val_metri
     entry = ENTRIES[name]
     info = describe_dataset(entry.dataset)
     rows = members[0]["rows"]
+    source = (f" --init-from {folder.name.split('_from_')[1]}" if "_from_" in folder.name
+              else "")
+    choice = f" --choice {name}={folder.name}" if folder.name != name else ""
     return {
         "target": "metal (band gap of zero) in " + info.name if entry.classification
         else info.target,
@@ -235,7 +238,8 @@ def _card(name: str, folder: Path, members: list[dict], metrics: dict, val_metri
         "dataset_sha256": {f.path: f.sha256 for f in info.files},
         "split": SPLITS[entry.protocol], "rows": rows,
         "recipe": "skmatnet's recommended defaults"
-        + (f", max_epochs={entry.max_epochs}" if entry.max_epochs else "")
+        + (f", max_epochs={members[0]['effective_params']['max_epochs']}"
+           if entry.max_epochs else "")
         + (", fine-tuned from " + folder.name.split("_from_")[1] if "_from_" in folder.name
            else ""),
         "members": len(members),
@@ -245,22 +249,23 @@ def _card(name: str, folder: Path, members: list[dict], metrics: dict, val_metri
         "weights": "float16" if half else "float32",
         "citation": info.citation, "license": info.license,
         "command": f"python benchmarks/pretrained_zoo.py --entries {name} "
-                   f"--members {len(members)} && python benchmarks/pretrained_zoo.py --package",
+                   f"--members {len(members)}{source} && python benchmarks/pretrained_zoo.py "
+                   f"--package{choice}",
         "machine": f"{platform.processor() or platform.machine()}, 1 torch thread",
         "description": SHIP[folder.name.split("_from_")[0]][2],
     }
 
 
 def _ensemble(models, X_val, y_val):
+    """The members as a calibrated ensemble: spread and intervals fitted on the validation
+    part, as ``MatNetEnsembleRegressor.fit`` does with ``X_val, y_val``."""
     from skmatnet import BRNetRegressor, MatNetEnsembleRegressor
-    from skmatnet.ensemble import fit_std_scale
 
     ensemble = MatNetEnsembleRegressor(BRNetRegressor(), n_estimators=len(models), calibrate=True)
     ensemble.estimators_ = list(models)
     ensemble.n_features_in_ = models[0].n_features_in_
-    ensemble.std_scale_ = 1.0
-    mean, std = ensemble.predict(X_val, return_std=True)
-    ensemble.std_scale_ = fit_std_scale(y_val, mean, std)
+    mean, spreads = ensemble._mean_std(X_val)
+    ensemble._calibrate(np.asarray(y_val, dtype=np.float64) - mean, spreads, adaptive=True)
     return ensemble
 
 
@@ -295,11 +300,17 @@ def package(args) -> None:
     """Write the chosen models, their cards and the manifest into skmatnet/pretrained/models."""
     from skmatnet import load_model, save_model
     from skmatnet.pretrained import _manifest_entry, _write_manifest
-    from skmatnet.pretrained._zoo import _models_dir
+    from skmatnet.pretrained._zoo import _models_dir, model_entries
 
     target_dir = Path(_models_dir())
     entries = []
+    # --entries: package those alone; the other bundled files and their entries stay as they are
+    kept = {} if set(args.entries) >= set(SHIP) else model_entries()
     for folder_name, (bundled, n_members, _) in SHIP.items():
+        if folder_name not in args.entries:
+            if bundled in kept:
+                entries.append(kept[bundled])
+            continue
         folder = RESULTS / args.choice.get(folder_name, folder_name)
         members = [json.loads(line) for line in (folder / "members.jsonl").read_text().splitlines()]
         members = sorted(members, key=lambda m: m["member"])[:n_members]
@@ -369,6 +380,32 @@ def load_times() -> None:
     _common.save("pretrained_load_times", rows)
 
 
+def intervals() -> None:
+    """Coverage on their test parts of the bundled ensembles' intervals: the Gaussian ones of
+    the calibrated spread against ``predict_interval`` (conformal, from the validation part)."""
+    from skmatnet import metrics
+    from skmatnet.pretrained import list_models, load_pretrained
+
+    rows = []
+    for name in list_models()["name"]:
+        model = load_pretrained(name)
+        ensemble = model[-1]
+        if getattr(ensemble, "calibration_scores_", None) is None:
+            continue  # a single network, or an ensemble packaged before intervals existed
+        data, split = load(name)
+        X, y = data.X[split.test], data.y[split.test]
+        mean, std = ensemble.predict(X, return_std=True)
+        for coverage in (0.8, 0.9, 0.95):
+            lower, upper = ensemble.predict_interval(X, coverage=coverage).T
+            gaussian = metrics.interval_coverage(y, mean, std, coverage)
+            rows.append({"model": name, "asked": f"{coverage:.0%}",
+                         "Gaussian holds": f"{gaussian:.1%}",
+                         "predict_interval holds": f"{np.mean((lower <= y) & (y <= upper)):.1%}",
+                         "mean width": f"{np.mean(upper - lower):.3f}", "test rows": len(y)})
+    print(markdown_table(rows, list(rows[0])))
+    _common.save("pretrained_intervals", rows)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=lambda s: s.split(","), default=list(ENTRIES))
@@ -384,6 +421,8 @@ def main(argv=None) -> None:
                         "mp_formation_energy), chosen on the validation part")
     parser.add_argument("--load-times", action="store_true",
                         help="time importing skmatnet and loading each bundled model")
+    parser.add_argument("--intervals", action="store_true",
+                        help="coverage of the bundled ensembles' intervals on their test parts")
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args(argv)
     if args.report:
@@ -392,6 +431,8 @@ def main(argv=None) -> None:
         package(args)
     elif args.load_times:
         load_times()
+    elif args.intervals:
+        intervals()
     else:
         train(args)
 

@@ -126,3 +126,16 @@ def test_the_docs_table_matches_the_manifest():
         line = next(row for row in table.splitlines() if f"`{entry.name}`" in row)
         metric = "roc_auc" if entry.kind == "classifier" else "mae"
         assert f"{metric} {getattr(entry, 'test_' + metric):.4f}" in line
+
+
+def test_jarvis_formation_energy_intervals_hold_on_its_test_part():
+    """The bundled JARVIS ensemble was calibrated on its validation part; its test part is
+    drawn like it (one random split), so its conformal intervals must hold there."""
+    model = load_pretrained("jarvis_formation_energy")
+    assert len(model[-1].calibration_scores_) == 2407  # the validation part
+    formulas, y = _test_rows("jarvis_formation_energy")
+    X = model[:-1].transform(formulas)
+    for coverage in (0.8, 0.9, 0.95):
+        lower, upper = model[-1].predict_interval(X, coverage=coverage).T
+        held = np.mean((lower <= y) & (y <= upper))
+        assert abs(held - coverage) < 0.03, (coverage, held)  # 2,675 rows: sampling noise

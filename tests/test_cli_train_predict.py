@@ -167,6 +167,46 @@ def test_ensemble_predicts_a_spread(tmp_path):
     np.testing.assert_allclose(table["prediction (eV per atom)"], mean, rtol=1e-6)
     np.testing.assert_allclose(table["std (eV per atom)"], std, rtol=1e-5)
     assert (table["std (eV per atom)"] > 0).all()
+    # --interval: this ensemble was not calibrated, so Gaussian bounds, with a note saying so
+    bounded = run_cli("predict", str(path), "-", "--interval", "0.9", input="Fe2O3\nSrTiO3\n")
+    assert bounded.returncode == 0, bounded.stderr
+    assert "was not calibrated (calibrate=True)" in bounded.stderr
+    table = read_output(bounded.stdout)
+    assert list(table.columns)[-2:] == ["lower (eV per atom)", "upper (eV per atom)"]
+    np.testing.assert_allclose(table["upper (eV per atom)"], mean + 1.6448536 * std, rtol=1e-5)
+
+
+def test_predict_interval_of_a_calibrated_ensemble_and_bad_uses(trained, tmp_path):
+    from sklearn.pipeline import Pipeline
+
+    from skmatnet import (
+        BRNetRegressor,
+        ElementFractionTransformer,
+        MatNetEnsembleRegressor,
+        load_dataset,
+        save_model,
+    )
+
+    formulas, y = load_dataset(DATASET, return_X_y=True)
+    member = Pipeline([("ef", ElementFractionTransformer()),
+                       ("net", BRNetRegressor(width=0.125, max_epochs=3, device="cpu"))])
+    model = MatNetEnsembleRegressor(member, n_estimators=2, calibrate=True, random_state=0)
+    model.fit(formulas[:200], y[:200], X_val=formulas[200:240], y_val=y[200:240])
+    path = save_model(model, tmp_path / "calibrated.skmatnet")
+    result = run_cli("predict", str(path), "-", "--interval", "0.9", input="Fe2O3\nNaCl\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    table = read_output(result.stdout)
+    np.testing.assert_allclose(table[["lower", "upper"]],
+                               model.predict_interval(["Fe2O3", "NaCl"], coverage=0.9), rtol=1e-5)
+    too_few = run_cli("predict", str(path), "-", "--interval", "0.99", input="Fe2O3\n")
+    assert too_few.returncode == 0 and "40 held-out rows are too few for 99%" in too_few.stderr
+    assert read_output(too_few.stdout)["upper"].tolist() == [np.inf]
+    single = run_cli("predict", str(trained[0]), "-", "--interval", "0.9", input="Fe2O3\n")
+    assert single.returncode == 1 and "--interval needs an ensemble" in single.stderr
+    for bad in ("1", "95", "x"):
+        wrong = run_cli("predict", str(path), "-", "--interval", bad, input="Fe2O3\n")
+        assert wrong.returncode == 2 and "expected a share between 0 and 1" in wrong.stderr
 
 
 def test_label_target_trains_a_classifier_with_probabilities(tmp_path):

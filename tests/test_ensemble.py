@@ -156,6 +156,54 @@ def test_calibration_brings_coverage_to_the_stated_level(calibrated, jarvis):
     assert metrics.error_std_spearman(y_test, mean, std) > 0
 
 
+def test_conformal_intervals_hold_on_the_held_out_and_new_rows(calibrated, jarvis):
+    _, X, y = jarvis
+    X_val, y_val, X_test, y_test = X[1600:2000], y[1600:2000], X[2000:], y[2000:]
+    mean, std = calibrated.predict(X_val, return_std=True)
+    # the scale: the rescaled spread plus the held-out rows' mean absolute error
+    mae = np.mean(np.abs(y_val - mean))
+    assert calibrated.interval_scale_ == (1.0, pytest.approx(mae, rel=1e-6))
+    scale = std + mae
+    np.testing.assert_allclose(calibrated.calibration_scores_,
+                               np.sort(np.abs(y_val - mean) / scale), rtol=1e-6)
+    for coverage in (0.8, 0.95):
+        rank = math.ceil(401 * coverage)  # of the 400 held-out rows
+        lower, upper = calibrated.predict_interval(X_val, coverage=coverage).T
+        np.testing.assert_allclose(upper - mean, mean - lower, rtol=1e-6)
+        inside = (lower <= y_val) & (y_val <= upper)
+        assert inside.sum() == rank  # exactly the rows scoring up to the rank-th score
+        lower, upper = calibrated.predict_interval(X_test, coverage=coverage).T
+        held = np.mean((lower <= y_test) & (y_test <= upper))
+        assert held > coverage - 0.05, (coverage, held)  # 600 new rows: sampling noise only
+    # wider intervals where the members disagree more
+    _, std_test = calibrated.predict(X_test, return_std=True)
+    widths = np.diff(calibrated.predict_interval(X_test), axis=1).ravel()
+    ratio = widths / (std_test + mae)
+    np.testing.assert_allclose(ratio, ratio[0], rtol=1e-6)
+
+
+def test_intervals_without_calibration_or_held_out_rows(jarvis):
+    _, X, y = jarvis
+    plain = MatNetEnsembleRegressor(Ridge(), n_estimators=3, members="bootstrap",
+                                    random_state=0).fit(X[:300], y[:300])
+    assert plain.calibration_scores_ is None and plain.interval_scale_ is None
+    mean, std = plain.predict(X[300:310], return_std=True)
+    np.testing.assert_allclose(plain.predict_interval(X[300:310], coverage=0.9),
+                               np.column_stack([mean - 1.6448536 * std, mean + 1.6448536 * std]),
+                               atol=1e-6)
+    few = MatNetEnsembleRegressor(Ridge(), n_estimators=3, members="bootstrap", calibrate=True,
+                                  random_state=0)
+    few.fit(X[:300], y[:300], X_val=X[300:310], y_val=y[300:310])
+    assert len(few.calibration_scores_) == 10
+    with pytest.warns(UserWarning, match="10 held-out rows are too few for 95% intervals"):
+        bounds = few.predict_interval(X[310:320], coverage=0.95)
+    assert np.isinf(bounds).all()
+    assert np.isfinite(few.predict_interval(X[310:320], coverage=0.9)).all()  # rank 10 of 10
+    for bad in (0, 1, 1.5, "0.9"):
+        with pytest.raises(ValueError, match="coverage must be a number in"):
+            few.predict_interval(X[:2], coverage=bad)
+
+
 def test_bootstrap_and_cv_members(jarvis):
     _, X, y = jarvis
     boot = MatNetEnsembleRegressor(SMALL, n_estimators=2, members="bootstrap",
@@ -170,6 +218,15 @@ def test_bootstrap_and_cv_members(jarvis):
         assert best == pytest.approx(np.mean(np.abs(member.predict(X[held]) - y[held])),
                                      rel=1e-4)
     assert np.isfinite(folds.std_scale_) and folds.std_scale_ > 1
+    # every row is out of fold once; one width for all (the spread at a training row is
+    # not the spread at a new one)
+    assert folds.interval_scale_ == (0.0, 1.0)
+    errors = np.concatenate([y[:900][held] - member.predict(X[:900][held]) for member, (_, held)
+                             in zip(folds.estimators_, KFold(3).split(X[:900]), strict=True)])
+    np.testing.assert_allclose(folds.calibration_scores_, np.sort(np.abs(errors)), rtol=1e-5)
+    widths = np.diff(folds.predict_interval(X[900:950], coverage=0.9), axis=1)
+    np.testing.assert_allclose(widths, 2 * folds.calibration_scores_[math.ceil(901 * 0.9) - 1],
+                               rtol=1e-6)
 
 
 def test_ensemble_in_pipeline_grid_search_and_parallel(jarvis):
@@ -207,6 +264,10 @@ def test_ensemble_round_trips_through_save_model_and_joblib(calibrated, jarvis, 
     loaded = load_model(save_model(calibrated, tmp_path / "ensemble.skmatnet"))
     assert isinstance(loaded, MatNetEnsembleRegressor)
     assert loaded.std_scale_ == calibrated.std_scale_
+    np.testing.assert_array_equal(loaded.calibration_scores_, calibrated.calibration_scores_)
+    assert loaded.interval_scale_ == calibrated.interval_scale_
+    np.testing.assert_allclose(loaded.predict_interval(X[:40]),
+                               calibrated.predict_interval(X[:40]), rtol=1e-6)
     np.testing.assert_allclose(loaded.predict(X[:40], return_std=True), expected, rtol=1e-6)
     assert loaded.get_params()["n_estimators"] == 3
     buffer = io.BytesIO()

@@ -766,3 +766,42 @@ def test_weights_beyond_float16_are_refused(jarvis, tmp_path):
     with pytest.raises(ValueError, match="beyond float16's range"):
         save_model(net, tmp_path / "half.skmatnet", half_precision=True)
     assert not (tmp_path / "half.skmatnet").exists()
+
+
+def _edit_ensemble_config(path: Path, edit) -> None:
+    def change(data):
+        config = json.loads(data)
+        edit(config)
+        return json.dumps(config).encode()
+    rewrite(path, **{"ensemble.json": change})
+
+
+def test_ensemble_calibration_scores_load_and_are_checked(fitted_ensemble, jarvis, tmp_path):
+    formulas, _, _ = jarvis
+    path = save_model(fitted_ensemble, tmp_path / "ensemble.skmatnet")
+    fitted = json.loads(members(path)["ensemble.json"])["fitted"]
+    assert fitted["calibration_scores_"] is None and fitted["interval_scale_"] is None
+    # A file written before intervals (no such keys) loads as not calibrated.
+    _edit_ensemble_config(path, lambda config: [config["fitted"].pop(key) for key in (
+        "calibration_scores_", "interval_scale_")])
+    loaded = load_model(path)
+    assert loaded.calibration_scores_ is None and loaded.interval_scale_ is None
+    _edit_ensemble_config(path, lambda config: config["fitted"].update(
+        calibration_scores_=[0.1, 0.5, 2.0], interval_scale_=[1.0, 0.25]))
+    loaded = load_model(path)
+    np.testing.assert_array_equal(loaded.calibration_scores_, [0.1, 0.5, 2.0])
+    assert loaded.interval_scale_ == (1.0, 0.25)
+    mean, std = loaded.predict(formulas[:3], return_std=True)
+    np.testing.assert_allclose(loaded.predict_interval(formulas[:3], coverage=0.5)[:, 1],
+                               mean + 0.5 * (std + 0.25), rtol=1e-6)  # rank ceil(4 * 0.5) = 2
+    for key, bad, message in (
+            ("calibration_scores_", [0.1, -1.0], "'calibration_scores_' must be a list of"),
+            ("calibration_scores_", "0.5", "'calibration_scores_' must be a list of"),
+            ("calibration_scores_", [[0.1]], "'calibration_scores_' must be a list of"),
+            ("interval_scale_", [0.0, 0.0], "'interval_scale_' must be two non-negative"),
+            ("interval_scale_", [1.0], "'interval_scale_' must be two non-negative"),
+            ("interval_scale_", None, "'interval_scale_' must be two non-negative")):
+        _edit_ensemble_config(path, lambda config, key=key, bad=bad: config["fitted"].update(
+            calibration_scores_=[0.1, 0.5, 2.0], interval_scale_=[1.0, 0.25]) or
+            config["fitted"].update({key: bad}))
+        load_error(path, message)

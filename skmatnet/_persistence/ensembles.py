@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
@@ -68,6 +69,8 @@ def save_ensemble(model: Any, path: Path, save_member: Callable[..., Path], *,
         "half_precision": bool(half_precision), "class": _ENSEMBLE_CLASS, "params": params,
         "estimator": template,
         "fitted": {"std_scale_": float(model.std_scale_),
+                   "calibration_scores_": _scores(model),
+                   "interval_scale_": _interval_scale(model),
                    "n_features_in_": _encode(getattr(model, "n_features_in_", None))},
         "members": [{"file": f"members/{i}.skmatnet", "sha256": d}
                     for i, d in enumerate(digests)],
@@ -164,6 +167,43 @@ def _load_from(path: Path, archive: zipfile.ZipFile, device: Any,
     fitted = _require(config, "fitted", path, "", dict)
     ensemble.estimators_ = members
     ensemble.std_scale_ = float(_require(fitted, "std_scale_", path, "fitted ", (int, float)))
+    ensemble.calibration_scores_, ensemble.interval_scale_ = _read_intervals(fitted, path)
     ensemble.n_features_in_ = fitted.get("n_features_in_")
     ensemble.model_card_ = ensemble_card(config, [m.model_card_ for m in members], path)
     return ensemble
+
+
+def _scores(model: Any) -> list[float] | None:
+    """The calibration scores as JSON numbers (an ensemble fitted before 0.3 has none)."""
+    scores = getattr(model, "calibration_scores_", None)
+    return None if scores is None else [float(v) for v in scores]
+
+
+def _interval_scale(model: Any) -> list[float] | None:
+    scale = getattr(model, "interval_scale_", None)
+    return None if scale is None else [float(v) for v in scale]
+
+
+def _read_intervals(fitted: dict, path: Path) -> tuple[np.ndarray | None, tuple | None]:
+    """The calibration scores and interval scale of a saved ensemble; ``None`` and ``None``
+    in files written without them (not calibrated, or before intervals)."""
+    scores, scale = fitted.get("calibration_scores_"), fitted.get("interval_scale_")
+    if scores is None and scale is None:
+        return None, None
+
+    def numbers(value, length=None):
+        if not isinstance(value, list) or (length is not None and len(value) != length):
+            return None
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            return None
+        array = np.asarray(value, dtype=np.float64)
+        return array if np.all(np.isfinite(array)) and np.all(array >= 0) else None
+
+    values, pair = numbers(scores), numbers(scale, 2)
+    if values is None:
+        raise ModelFileError(path, f"{_ENSEMBLE_CONFIG}: fitted 'calibration_scores_' must be a "
+                                   "list of non-negative numbers")
+    if pair is None or not pair.any():
+        raise ModelFileError(path, f"{_ENSEMBLE_CONFIG}: fitted 'interval_scale_' must be two "
+                                   "non-negative numbers, not both 0")
+    return values, (float(pair[0]), float(pair[1]))

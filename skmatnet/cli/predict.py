@@ -41,6 +41,7 @@ EXAMPLES = [
     "  skmatnet predict brnet.skmatnet candidates.csv -o predictions.csv",
     "  skmatnet predict brnet.skmatnet formulas.txt      # one formula a line; CSV on stdout",
     "  echo Fe2O3 | skmatnet predict brnet.skmatnet -",
+    "  skmatnet predict ensemble.skmatnet candidates.csv --interval 0.9   # adds lower, upper",
 ]
 
 
@@ -55,7 +56,9 @@ def add_parser(commands: Any) -> None:
                     "classifier, the label and one 'probability_<label>' column per class. "
                     "When the model's card gives the target's units (models of 'skmatnet "
                     "train', or saved with metadata={'units': ...}), the numeric columns are "
-                    "named with them: 'prediction (eV/atom)', 'std (eV/atom)'.",
+                    "named with them: 'prediction (eV/atom)', 'std (eV/atom)'. With --interval, an "
+                    "ensemble adds 'lower' and 'upper': bounds that hold for that share of "
+                    "new rows when the ensemble was calibrated (calibrate=True).",
         examples=EXAMPLES,
     )
     add_model_argument(predict)
@@ -65,6 +68,10 @@ def add_parser(commands: Any) -> None:
     predict.add_argument("-o", "--output", metavar="FILE",
                          help="CSV file to write (default: standard output)")
     add_formula_column(predict, default=None, note="; implies that the input is CSV")
+    predict.add_argument("--interval", type=_coverage, metavar="COVERAGE",
+                         help="an ensemble only: add the columns 'lower' and 'upper', bounds "
+                              "that should hold for this share of new rows, e.g. 0.9 "
+                              "(MatNetEnsembleRegressor.predict_interval)")
     running = predict.add_argument_group("running")
     add_device(running, model_file=True)
     add_threads(running)
@@ -85,7 +92,10 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     check_device(args.device)
     set_threads(args.threads)
     model = load_model_file(args.model, args.device)
-    predictions = _predictions(model, formulas if _takes_formulas(model) else fractions)
+    inputs = formulas if _takes_formulas(model) else fractions
+    predictions = _predictions(model, inputs)
+    if args.interval is not None:
+        predictions.update(_interval(model, inputs, args.interval, args.model, args.quiet))
     predictions = _with_units(predictions, model)
     table = frame.assign(**predictions).to_csv(index=False)
     if args.output is None:
@@ -98,6 +108,40 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if not args.quiet:
         print(f"skmatnet: {len(frame)} predictions written to {args.output}", file=sys.stderr)
     return 0
+
+
+def _coverage(text: str) -> float:
+    """``--interval``'s value: a share strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1 such as 0.9, got "
+                                         f"{text!r}")
+    return value
+
+
+def _interval(model, inputs, coverage: float, name: str, quiet: bool) -> dict[str, np.ndarray]:
+    """The ``lower`` and ``upper`` columns of an ensemble's intervals."""
+    import warnings
+
+    from ..ensemble import MatNetEnsembleRegressor
+
+    if not isinstance(model, MatNetEnsembleRegressor):
+        raise CommandError(f"--interval needs an ensemble (MatNetEnsembleRegressor); {name} "
+                           f"holds a {type(model).__name__}, which gives no spread")
+    if getattr(model, "calibration_scores_", None) is None and not quiet:
+        print(f"skmatnet: {name} was not calibrated (calibrate=True), so its intervals are the "
+              "Gaussian ones of the members' spread, which are usually too narrow",
+              file=sys.stderr)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bounds = model.predict_interval(inputs, coverage=coverage)
+    for warning in caught:
+        if not quiet:
+            print(f"skmatnet: {warning.message}", file=sys.stderr)
+    return {"lower": bounds[:, 0], "upper": bounds[:, 1]}
 
 
 def _source_name(source: str) -> str:

@@ -44,6 +44,9 @@ def test_benchmark_runs(script, bench, capsys, monkeypatch):
     [path] = bench.glob(f"{script}*_smoke.json")  # e.g. fit_memory_small_smoke.json
     saved = json.loads(path.read_text())
     assert saved["rows"] and saved["machine"]["torch_threads"] == 1
+    if script == "discovery":  # the classify part saved its predictions for the thresholds
+        assert "Calling stable below other thresholds" in out
+        assert {row.get("stable if e <=") for row in saved["rows"]} >= {"+0.00", "-0.05"}
     assert saved["setup"]["smoke"] is True
 
 

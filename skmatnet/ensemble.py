@@ -302,9 +302,9 @@ class MatNetEnsembleRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator)
         scaled = self.std_scale_ * spreads
         # The spread plus the mean absolute error: rows where the members disagree get wider
         # intervals, and rows where they agree almost exactly but are wrong (metals predicted
-        # at a gap of 0 by all) cannot blow up the scores, and with them every interval. With
-        # the median spread in place of the mean error, 95% intervals of band gaps fine-tuned
-        # from OQMD averaged 4-9 eV (benchmarks/fine_tuning_defaults.py --calibration).
+        # at a gap of 0 by all) cannot blow up the scores, and with them every interval: with
+        # the median spread in place of the mean error, the 95% intervals of band gaps
+        # fine-tuned from OQMD were several eV wide (docs/uncertainty.md).
         offset = float(np.mean(np.abs(errors))) if adaptive else 0.0
         self.interval_scale_ = (1.0, offset) if offset > 0 else (0.0, 1.0)
         weight, offset = self.interval_scale_

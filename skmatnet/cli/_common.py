@@ -12,17 +12,20 @@ import contextlib
 import os
 import sys
 import textwrap
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "CandidateProgress",
     "CommandError",
     "CommandParser",
     "add_command",
     "check_device",
     "check_output_file",
+    "check_table_output",
     "guarded",
     "load_model_file",
     "local_cluster",
@@ -224,4 +227,41 @@ def load_model_file(path: str, device: str | None = None):
     try:
         return load_model(file, device=device)  # its warnings: one line each, by the guard
     except ModelFileError as exc:
+        raise CommandError(exc) from None
+
+
+class CandidateProgress:
+    """One ``\\r`` line on stderr while candidates are predicted: done, rate, time left."""
+
+    def __init__(self, command: str, quiet: bool):
+        self.command = command
+        self.quiet = quiet
+        self.start = time.perf_counter()
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if self.quiet or (now - self.last < 0.5 and done < total):
+            return
+        self.last = now
+        rate = done / max(now - self.start, 1e-9)
+        left = (total - done) / rate if rate > 0 else float("nan")
+        print(f"\r[{self.command}] {done:,}/{total:,} candidates "
+              f"({100 * done / max(total, 1):.0f}%), {60 * rate:,.0f}/min, {left:.0f} s left   ",
+              end="", file=sys.stderr, flush=True)
+
+    def finish(self) -> None:
+        if not self.quiet and self.last:  # end the progress line
+            print(file=sys.stderr)
+
+
+def check_table_output(path: str) -> None:
+    """``-o`` of a table of candidates: its folder, then the suffix (and pyarrow for
+    Parquet), before any work."""
+    from ..screening import check_output
+
+    check_output_file(path)
+    try:
+        check_output(path)
+    except (ValueError, ImportError) as exc:
         raise CommandError(exc) from None

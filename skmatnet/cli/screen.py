@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Sequence
 from typing import Any
 
 from ._common import (
+    CandidateProgress,
     CommandError,
     add_command,
     check_device,
-    check_output_file,
+    check_table_output,
     load_model_file,
     positive_int,
     set_threads,
@@ -91,41 +91,6 @@ def add_parser(commands: Any) -> None:
     screen.set_defaults(handler=run)
 
 
-class _Progress:
-    """One ``\\r`` line on stderr: candidates done, rate, time left."""
-
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
-        self.start = time.perf_counter()
-        self.last = 0.0
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.perf_counter()
-        if self.quiet or (now - self.last < 0.5 and done < total):
-            return
-        self.last = now
-        rate = done / max(now - self.start, 1e-9)
-        left = (total - done) / rate if rate > 0 else float("nan")
-        print(f"\r[screen] {done:,}/{total:,} candidates ({100 * done / max(total, 1):.0f}%), "
-              f"{60 * rate:,.0f}/min, {left:.0f} s left   ", end="", file=sys.stderr,
-              flush=True)
-
-    def finish(self) -> None:
-        if not self.quiet and self.last:  # end the progress line
-            print(file=sys.stderr)
-
-
-def _check_output(path: str) -> None:
-    """``-o``: its folder, then the suffix (and pyarrow for Parquet), before any work."""
-    from ..screening import check_output
-
-    check_output_file(path)
-    try:
-        check_output(path)
-    except (ValueError, ImportError) as exc:
-        raise CommandError(exc) from None
-
-
 def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``skmatnet screen``: return the exit status."""
     from ..screening import screen as run_screen
@@ -134,7 +99,7 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if args.rank_by not in (None, "prediction") and args.hull_reference is None:
         raise CommandError(f"--rank-by {args.rank_by} needs --hull-reference")
     if args.output is not None:
-        _check_output(args.output)  # before loading the model and printing anything
+        check_table_output(args.output)  # before loading the model and printing anything
     check_device(args.device)
     set_threads(args.threads)
     model = load_model_file(args.model, args.device)
@@ -150,7 +115,7 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
               f"{what}" + (f" below {args.below:g}" if args.below is not None else "")
               + (f" above {args.above:g}" if args.above is not None else "")
               + (f"; on Dask ({args.scheduler})" if args.scheduler else ""), file=sys.stderr)
-    progress = _Progress(args.quiet)
+    progress = CandidateProgress("screen", args.quiet)
     try:
         result = run_screen(model, space, top=args.top, bottom=args.bottom, above=args.above,
                             below=args.below, output=args.output, chunk_size=args.chunk_size,

@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._common import (
+    CandidateProgress,
     CommandError,
     add_command,
     check_device,
+    check_table_output,
     load_model_file,
     positive_int,
     set_threads,
@@ -31,7 +33,6 @@ from ._options import (
     load_references,
     space_from_args,
 )
-from .screen import _check_output, _Progress
 
 __all__ = ["EXAMPLES", "add_parser", "run"]
 
@@ -108,7 +109,7 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     space = space_from_args(args)
     if args.output is not None:
-        _check_output(args.output)
+        check_table_output(args.output)
     check_device(args.device)
     set_threads(args.threads)
     model = load_model_file(args.model, args.device)
@@ -123,7 +124,7 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print(f"[suggest] {len(space):,} candidates in {space.n_systems:,} systems; "
               f"{args.n} by {args.acquisition.replace('_', ' ')} against {references!r}",
               file=sys.stderr)
-    progress = _Progress(args.quiet)
+    progress = CandidateProgress("suggest", args.quiet)
     try:
         result = run_suggest(model, space, references, n=args.n, acquisition=args.acquisition,
                              kappa=args.kappa, max_per_system=args.max_per_system,

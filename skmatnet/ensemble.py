@@ -309,13 +309,15 @@ class MatNetEnsembleRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator)
         self.interval_scale_ = (1.0, offset) if offset > 0 else (0.0, 1.0)
         weight, offset = self.interval_scale_
         self.calibration_scores_ = np.sort(np.abs(errors) / (weight * scaled + offset))
+
     def _out_of_fold_errors(self, take, y, folds) -> tuple[np.ndarray, np.ndarray]:
         """The out-of-fold errors of a ``cv`` ensemble, and the ensemble's spread at those rows.
 
         Each row's error is that of the one member that did not train on it;
         its spread is the whole ensemble's at that row. The other members saw
-        the row, so that spread is on the small side and the calibration on the
-        large side: intervals err towards too wide.
+        the row, so that spread is smaller than at a new row and tracks the one
+        member's error: the reason a ``cv`` ensemble's intervals do not scale
+        with it.
         """
         errors, spreads = [], []
         for member, held in zip(self.estimators_, folds, strict=True):

@@ -183,6 +183,12 @@ def test_select_batch_spreads_over_systems_and_compositions():
     assert full["formula"].tolist()[:3] == ["LiMnO2", "LiFeO2", "NaCl"]
     higher = select_batch(frame, 1, score="score", lower_is_better=False)
     assert higher["formula"].tolist() == ["NaCl"]
+    # Equal scores (probabilities that round to 1): the lower energy above the hull first.
+    tied = frame.assign(probability_below_hull=[1.0] * 6 + [0.2],
+                        e_above_hull=[-0.1, -0.3, -0.5, -0.2, -0.4, -0.6, 0.3])
+    picks = select_batch(tied, 3, score="probability_below_hull", max_per_system=None,
+                         min_distance=0)
+    assert picks["formula"].tolist() == ["Li5FeO4", "LiMn2O4", "LiFeO2"]
     with pytest.raises(ValueError, match="no 'missing' column"):
         select_batch(frame, 2, score="missing")
     with pytest.raises(ValueError, match="n must be a positive int"):
@@ -236,6 +242,13 @@ def test_screen_adds_the_energy_above_the_hull_and_ranks_by_it(ensemble, space, 
     ei = screen(ensemble, space, references=mp_hull, rank_by="expected_improvement",
                 top=5).frame
     assert ei["expected_improvement"].is_monotonic_decreasing
+    # A probability that rounds to 1 ties; the lower energy above the hull goes first,
+    # chunk by chunk as in one piece.
+    likely = screen(ensemble, space, references=mp_hull, rank_by="probability_below_hull",
+                    top=20, chunk_size=40).frame
+    expected_order = everything.assign(minus=-everything["probability_below_hull"]).sort_values(
+        ["minus", "e_above_hull", "id"])
+    assert likely["id"].tolist() == expected_order["id"].head(20).tolist()
     # A dataset name or a DataFrame works as references; a single network gets
     # e_above_hull only.
     single = ensemble.estimators_[0]

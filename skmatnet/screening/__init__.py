@@ -165,7 +165,9 @@ def screen(model: Any, space: CompositionSpace, *, top: int | None = None,
         - kappa * std``) or ``"expected_improvement"`` (below the hull); the last two add
         their column. All but ``"prediction"`` need ``references``. Lower is better for
         ``e_above_hull`` and the confidence bound (use ``bottom``), higher for the others
-        (``top``); see :mod:`skmatnet.screening.acquisition`.
+        (``top``); see :mod:`skmatnet.screening.acquisition`. Equal scores (a probability
+        rounds to 1 for every candidate far below the hull) are ranked by ``e_above_hull``,
+        lower first.
     kappa : float, default=1.0
         The uncertainty's weight in ``lower_confidence_bound``.
 

@@ -105,7 +105,8 @@ def select_batch(candidates: pd.DataFrame, n: int, *, score: str,
                  min_distance: float = 0.05) -> pd.DataFrame:
     """The ``n`` best candidates by ``score``, spread over chemical systems and compositions.
 
-    Greedy, best first: a candidate is taken unless its ``system`` already holds
+    Greedy, best first (equal scores: the lower ``e_above_hull`` first, when the column is
+    there, then the lower ``id``): a candidate is taken unless its ``system`` already holds
     ``max_per_system`` picks or it lies within ``min_distance`` of a pick (half the L1
     distance of the element fractions, the share of atoms that differ). If fewer than ``n``
     pass, the batch is filled with the best of the skipped ones (so ``n`` are returned
@@ -150,7 +151,12 @@ def select_batch(candidates: pd.DataFrame, n: int, *, score: str,
     frame = candidates[np.isfinite(candidates[score].to_numpy(dtype=np.float64))]
     values = frame[score].to_numpy(dtype=np.float64)
     tie = frame["id"].to_numpy() if "id" in frame else np.arange(len(frame))
-    order = np.lexsort((tie, values if lower_is_better else -values))
+    keys = [tie, values if lower_is_better else -values]
+    if "e_above_hull" in frame and score != "e_above_hull":
+        # a probability below the hull rounds to 1 for thousands of candidates far below it:
+        # among equal scores, the lower energy above the hull first
+        keys.insert(1, frame["e_above_hull"].to_numpy(dtype=np.float64))
+    order = np.lexsort(keys)
     frame = frame.iloc[order].reset_index(drop=True)
     fractions = element_fractions(frame["formula"].tolist()).astype(np.float64)
     systems = frame["system"].tolist()

@@ -39,11 +39,23 @@ class _Selection:
             keep &= values < self.below
         return keep
 
-    def order(self, values: np.ndarray, ids: np.ndarray) -> np.ndarray:
-        """Indices of the best ``k`` (all without ``k``), best first, ties by id."""
+    def order(self, values: np.ndarray, ids: np.ndarray,
+              tiebreak: np.ndarray | None = None) -> np.ndarray:
+        """Indices of the best ``k`` (all without ``k``), best first; ties by ``tiebreak``
+        (lower first) when given, then by id."""
+        if self.k is None:
+            return np.argsort(ids, kind="stable")
         key = -values if self.top is not None else values
-        order = np.lexsort((ids, key)) if self.k is not None else np.argsort(ids, kind="stable")
-        return order[: self.k] if self.k is not None else order
+        keys = (ids, key) if tiebreak is None else (ids, tiebreak, key)
+        return np.lexsort(keys)[: self.k]
+
+
+def _tiebreak(columns, value_column: str) -> np.ndarray | None:
+    """The energy above the hull, lower first, where another score is ranked: a probability
+    below the hull rounds to 1 for thousands of candidates far below it."""
+    if value_column == "e_above_hull" or "e_above_hull" not in columns:
+        return None
+    return np.asarray(columns["e_above_hull"])
 
 
 def _check_selection(top, bottom, above, below) -> _Selection:
@@ -70,7 +82,8 @@ def _chunk_frame(chunk: CandidateChunk, outputs: dict[str, np.ndarray],
     values = outputs[value_column]
     rows = np.flatnonzero(selection.mask(values))
     ids = chunk.ids[rows]
-    rows = rows[selection.order(values[rows], ids)]
+    tiebreak = _tiebreak(outputs, value_column)
+    rows = rows[selection.order(values[rows], ids, None if tiebreak is None else tiebreak[rows])]
     frame = pd.DataFrame({"id": chunk.ids[rows], "formula": chunk.formulas(rows),
                           "system": chunk.system_names(rows)})
     for name, column in outputs.items():
@@ -81,7 +94,8 @@ def _chunk_frame(chunk: CandidateChunk, outputs: dict[str, np.ndarray],
 def _merge(best: pd.DataFrame | None, new: pd.DataFrame, selection: _Selection,
            value_column: str) -> pd.DataFrame:
     frame = new if best is None else pd.concat([best, new], ignore_index=True)
-    order = selection.order(frame[value_column].to_numpy(), frame["id"].to_numpy())
+    order = selection.order(frame[value_column].to_numpy(), frame["id"].to_numpy(),
+                            _tiebreak(frame, value_column))
     return frame.iloc[order].reset_index(drop=True)
 
 

@@ -204,9 +204,15 @@ def test_predict_interval_of_a_calibrated_ensemble_and_bad_uses(trained, tmp_pat
     assert read_output(too_few.stdout)["upper"].tolist() == [np.inf]
     single = run_cli("predict", str(trained[0]), "-", "--interval", "0.9", input="Fe2O3\n")
     assert single.returncode == 1 and "--interval needs an ensemble" in single.stderr
-    for bad in ("1", "95", "x"):
-        wrong = run_cli("predict", str(path), "-", "--interval", bad, input="Fe2O3\n")
-        assert wrong.returncode == 2 and "expected a share between 0 and 1" in wrong.stderr
+    wrong = run_cli("predict", str(path), "-", "--interval", "95", input="Fe2O3\n")
+    assert wrong.returncode == 2 and "expected a share between 0 and 1" in wrong.stderr
+    from argparse import ArgumentTypeError
+
+    from skmatnet.cli.predict import _coverage
+
+    for bad in ("1", "0", "x", "nan"):  # the same check, in this process
+        with pytest.raises(ArgumentTypeError, match="expected a share between 0 and 1"):
+            _coverage(bad)
 
 
 def test_label_target_trains_a_classifier_with_probabilities(tmp_path):

@@ -414,6 +414,9 @@ def _threshold_table(path: Path, classify: list[dict]) -> list[dict]:
     return table
 
 
+_KNOWN: dict = {}
+
+
 def _joint_hull_scores(saved, seed: int) -> dict:
     """Scores when a held-out composition is called stable only if it is on the hull of the
     training compounds *and the predicted energies of all the held-out compositions*: the
@@ -428,10 +431,14 @@ def _joint_hull_scores(saved, seed: int) -> dict:
     max_rows = int(saved["max_rows"]) if "max_rows" in saved else -1
     share = float(saved["holdout_share"]) if "holdout_share" in saved else 0.1
     frame = _data(_argparse.Namespace(max_rows=None if max_rows < 0 else max_rows))[0]
-    train, test = _split(frame, seed, share)
-    known = frame.loc[train, ["formula", "energy"]]
-    formulas = frame.loc[test, "formula"].tolist()
-    predicted = saved["e_above_hull"] + HullReference(known).hull_energy(formulas)
+    key = (max_rows, seed, share)
+    if key not in _KNOWN:  # one training hull per seed, whatever the model
+        train, test = _split(frame, seed, share)
+        known = frame.loc[train, ["formula", "energy"]]
+        formulas = frame.loc[test, "formula"].tolist()
+        _KNOWN[key] = known, formulas, HullReference(known).hull_energy(formulas)
+    known, formulas, hull_energy = _KNOWN[key]
+    predicted = saved["e_above_hull"] + hull_energy
     joint = HullReference(pd.concat([known, pd.DataFrame({"formula": formulas,
                                                           "energy": predicted})]))
     return _scores(saved["stable"], joint.e_above_hull(formulas, predicted) - TOLERANCE)

@@ -100,6 +100,15 @@ def _acquisition_scores(name: str, e_above_hull: np.ndarray, std: np.ndarray,
     raise ValueError(f"unknown acquisition {name!r}: one of {', '.join(ACQUISITIONS)}")
 
 
+def _tiebreak(columns, score: str) -> np.ndarray | None:
+    """The energy above the hull, lower first, where another score is ranked: a probability
+    below the hull rounds to 1 for thousands of candidates far below it. ``columns``: a
+    DataFrame or a dict of arrays."""
+    if score == "e_above_hull" or "e_above_hull" not in columns:
+        return None
+    return np.asarray(columns["e_above_hull"], dtype=np.float64)
+
+
 def select_batch(candidates: pd.DataFrame, n: int, *, score: str,
                  lower_is_better: bool | None = None, max_per_system: int | None = 2,
                  min_distance: float = 0.05) -> pd.DataFrame:
@@ -151,11 +160,10 @@ def select_batch(candidates: pd.DataFrame, n: int, *, score: str,
     frame = candidates[np.isfinite(candidates[score].to_numpy(dtype=np.float64))]
     values = frame[score].to_numpy(dtype=np.float64)
     tie = frame["id"].to_numpy() if "id" in frame else np.arange(len(frame))
+    tiebreak = _tiebreak(frame, score)
     keys = [tie, values if lower_is_better else -values]
-    if "e_above_hull" in frame and score != "e_above_hull":
-        # a probability below the hull rounds to 1 for thousands of candidates far below it:
-        # among equal scores, the lower energy above the hull first
-        keys.insert(1, frame["e_above_hull"].to_numpy(dtype=np.float64))
+    if tiebreak is not None:
+        keys.insert(1, tiebreak)
     order = np.lexsort(keys)
     frame = frame.iloc[order].reset_index(drop=True)
     fractions = element_fractions(frame["formula"].tolist()).astype(np.float64)

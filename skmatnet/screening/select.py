@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .acquisition import _tiebreak
 from .predict import _Predictor, _Scoring
 from .space import CandidateChunk, CompositionSpace, _Block
 
@@ -49,13 +50,6 @@ class _Selection:
         keys = (ids, key) if tiebreak is None else (ids, tiebreak, key)
         return np.lexsort(keys)[: self.k]
 
-
-def _tiebreak(columns, value_column: str) -> np.ndarray | None:
-    """The energy above the hull, lower first, where another score is ranked: a probability
-    below the hull rounds to 1 for thousands of candidates far below it."""
-    if value_column == "e_above_hull" or "e_above_hull" not in columns:
-        return None
-    return np.asarray(columns["e_above_hull"])
 
 
 def _check_selection(top, bottom, above, below) -> _Selection:

@@ -4,6 +4,8 @@ on a Dask LocalCluster."""
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -79,6 +81,21 @@ def test_e_above_hull_equals_pymatgen_on_real_mp_systems(mp_hull, system):
     # The references themselves: on or above their hull, some on it.
     own = mp_hull.e_above_hull(known["formula"].tolist(), known["energy"])
     assert own.min() > -1e-9 and (own < 1e-9).sum() >= len(elements)
+
+
+@needs_data
+def test_a_pickled_reference_gives_the_same_hulls(mp_hull):
+    # What Dask workers receive: every system's references, in their order, and no cache.
+    mp_hull.hull_energy(["LiMnO2"])
+    copy = pickle.loads(pickle.dumps(mp_hull))
+    assert not copy._cache and list(copy._groups) == list(mp_hull._groups)
+    formulas = list(CompositionSpace(systems=["Li-Fe-P-O", "Al-Cu-Mg-Zn"], max_atoms=7,
+                                     include_subsystems=True).formulas())
+    energies = np.random.default_rng(0).normal(-1.0, 0.8, len(formulas))
+    np.testing.assert_array_equal(copy.e_above_hull(formulas, energies),
+                                  mp_hull.e_above_hull(formulas, energies))
+    np.testing.assert_array_equal(copy.is_known(formulas), mp_hull.is_known(formulas))
+    pd.testing.assert_frame_equal(copy.table, mp_hull.table)
 
 
 def test_a_system_with_only_its_elements_has_their_plane():

@@ -323,10 +323,11 @@ class HullReference:
         self.n_duplicates = len(table) - len(kept)
         # system (sorted element indices) -> (fractions over them, energies)
         groups: dict[tuple[int, ...], tuple[list, list]] = {}
+        energies = table["energy"].to_numpy()
         for i in kept["order"].to_numpy():
             entry = groups.setdefault(systems[i], ([], []))
             entry[0].append(fractions[i])
-            entry[1].append(table["energy"].iat[i])
+            entry[1].append(energies[i])
         self._groups = {k: (np.array(f, dtype=np.float64), np.array(e, dtype=np.float64))
                         for k, (f, e) in groups.items()}
         self._sizes = sorted({len(k) for k in self._groups})

@@ -51,6 +51,24 @@ def compounds(tmp_path_factory):
     return path
 
 
+def run_here(*args: str, input: str, capsys, monkeypatch) -> subprocess.CompletedProcess:
+    """A command run in this process (no start-up of its own), reading ``input`` as its
+    standard input: for the checks of a command's output, once a subprocess has shown the
+    command itself works."""
+    import io
+
+    from skmatnet.cli import main
+
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(input.encode())))
+    try:
+        status = main(list(args))
+    except SystemExit as exc:  # argparse's usage errors
+        status = exc.code
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(list(args), status, out, err)
+
+
 def read_output(text: str) -> pd.DataFrame:
     from io import StringIO
 
@@ -143,7 +161,7 @@ def test_predict_csv_keeps_the_columns_and_matches_python(trained, compounds, tm
     np.testing.assert_allclose(table["prediction (eV/atom)"], expected, rtol=1e-6)
 
 
-def test_ensemble_predicts_a_spread(tmp_path):
+def test_ensemble_predicts_a_spread(tmp_path, capsys, monkeypatch):
     from skmatnet import MatNetEnsembleRegressor, load_model
 
     path = tmp_path / "ensemble.skmatnet"
@@ -168,7 +186,8 @@ def test_ensemble_predicts_a_spread(tmp_path):
     np.testing.assert_allclose(table["std (eV per atom)"], std, rtol=1e-5)
     assert (table["std (eV per atom)"] > 0).all()
     # --interval: this ensemble was not calibrated, so Gaussian bounds, with a note saying so
-    bounded = run_cli("predict", str(path), "-", "--interval", "0.9", input="Fe2O3\nSrTiO3\n")
+    bounded = run_here("predict", str(path), "-", "--interval", "0.9", input="Fe2O3\nSrTiO3\n",
+                       capsys=capsys, monkeypatch=monkeypatch)
     assert bounded.returncode == 0, bounded.stderr
     assert "was not calibrated (calibrate=True)" in bounded.stderr
     table = read_output(bounded.stdout)
@@ -176,7 +195,8 @@ def test_ensemble_predicts_a_spread(tmp_path):
     np.testing.assert_allclose(table["upper (eV per atom)"], mean + 1.6448536 * std, rtol=1e-5)
 
 
-def test_predict_interval_of_a_calibrated_ensemble_and_bad_uses(trained, tmp_path):
+def test_predict_interval_of_a_calibrated_ensemble_and_bad_uses(trained, tmp_path, capsys,
+                                                                monkeypatch):
     from sklearn.pipeline import Pipeline
 
     from skmatnet import (
@@ -199,20 +219,18 @@ def test_predict_interval_of_a_calibrated_ensemble_and_bad_uses(trained, tmp_pat
     table = read_output(result.stdout)
     np.testing.assert_allclose(table[["lower", "upper"]],
                                model.predict_interval(["Fe2O3", "NaCl"], coverage=0.9), rtol=1e-5)
-    too_few = run_cli("predict", str(path), "-", "--interval", "0.99", input="Fe2O3\n")
+
+    def here(*args, input="Fe2O3\n"):
+        return run_here(*args, input=input, capsys=capsys, monkeypatch=monkeypatch)
+
+    too_few = here("predict", str(path), "-", "--interval", "0.99")
     assert too_few.returncode == 0 and "40 held-out rows are too few for 99%" in too_few.stderr
     assert read_output(too_few.stdout)["upper"].tolist() == [np.inf]
-    single = run_cli("predict", str(trained[0]), "-", "--interval", "0.9", input="Fe2O3\n")
+    single = here("predict", str(trained[0]), "-", "--interval", "0.9")
     assert single.returncode == 1 and "--interval needs an ensemble" in single.stderr
-    wrong = run_cli("predict", str(path), "-", "--interval", "95", input="Fe2O3\n")
-    assert wrong.returncode == 2 and "expected a share between 0 and 1" in wrong.stderr
-    from argparse import ArgumentTypeError
-
-    from skmatnet.cli.predict import _coverage
-
-    for bad in ("1", "0", "x", "nan"):  # the same check, in this process
-        with pytest.raises(ArgumentTypeError, match="expected a share between 0 and 1"):
-            _coverage(bad)
+    for bad in ("95", "1", "0", "x", "nan"):
+        wrong = here("predict", str(path), "-", "--interval", bad)
+        assert wrong.returncode == 2 and "expected a share between 0 and 1" in wrong.stderr
 
 
 def test_label_target_trains_a_classifier_with_probabilities(tmp_path):

@@ -17,13 +17,13 @@ scikit-learn's :class:`~sklearn.metrics.PredictionErrorDisplay` draws both parit
 """
 
 # %%
-# Settings: the gallery trains each network on 4,000 rows for 20 epochs of the default
+# Settings: the gallery trains each network on 2,000 rows for 20 epochs of the default
 # schedule. Full: ``python examples/training/extra_inputs.py --full`` trains on every
 # training composition with the default schedule (100 epochs, a few minutes each on 2 cores).
 import sys
 
 FULL = "--full" in sys.argv[1:]
-TRAIN_ROWS = None if FULL else 4000
+TRAIN_ROWS = None if FULL else 2000
 SETTINGS = {} if FULL else {"max_epochs": 20}
 
 # %%

@@ -363,6 +363,12 @@ def report(smoke: bool) -> list[dict]:
             final = np.mean([r["found"][-1] for r in chosen])
             entry["over random"] = (f"{_common.ratio(final, np.mean(random_final)):.2f}"
                                     if random_final else "")
+            # each seed against its own random run: the spread of the ratio over seeds
+            random_by_seed = {r["seed"]: r["found"][-1] for r in campaign
+                              if r["model"] == "random"}
+            entry["per seed"] = ", ".join(
+                f"{_common.ratio(r['found'][-1], random_by_seed[r['seed']]):.2f}"
+                for r in sorted(chosen, key=lambda r: r["seed"]) if r["seed"] in random_by_seed)
             table.append(entry)
         print(f"\nStable compounds found after each round of {campaign[0]['batch']} "
               f"(pool {campaign[0]['pool']}, {campaign[0]['pool_stable']} stable), mean over "

@@ -47,6 +47,10 @@ def test_benchmark_runs(script, bench, capsys, monkeypatch):
     if script == "discovery":  # the classify part saved its predictions for the thresholds
         assert "Calling stable below other thresholds" in out
         assert {row.get("stable if e <=") for row in saved["rows"]} >= {"+0.00", "-0.05"}
+        campaign = [row for row in saved["rows"] if row["table"] == "campaign"]
+        # every strategy against random on each seed; random against itself is 1
+        assert campaign and all(row["per seed"] for row in campaign)
+        assert {row["model"]: row["per seed"] for row in campaign}["random"] == "1.00"
     assert saved["setup"]["smoke"] is True
 
 

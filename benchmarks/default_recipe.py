@@ -14,6 +14,10 @@ split's training part; ``full`` is all of it. Parts (``--part``):
   times its lowest value), so a divergence shows; ``--max-time`` gives each fit a
   time budget, as a user in a hurry would, and ``--params``/``--label`` try other
   settings;
+- ``csv``: a user's own data, a CSV file of ``formula`` and ``target`` (``--datasets
+  PATH``): five-fold cross-validation (shuffled with Matbench's seed, 18012019) of the curves'
+  models (``--params``/``--label`` set on the network), test MAE per fold; for example
+  Matbench's 312 steel yield strengths (``steels_yield.csv`` of the CrabNet repository);
 - ``classification``: every classifier at its defaults against
   HistGradientBoosting (the trad. ML grid's best there: 1000 iterations, 63
   leaves) on the metal tasks (``is_metal`` of the band-gap sets):
@@ -43,7 +47,9 @@ import _common
 import numpy as np
 from _common import markdown_table
 
-PARTS = ("curves", "networks", "classification")
+PARTS = ("curves", "networks", "classification", "csv")
+#: The csv part's folds: Matbench's (``KFold(5, shuffle=True, random_state=18012019)``).
+CSV_FOLDS, CSV_FOLD_SEED = 5, 18012019
 #: The learning curves' models, by the short name ``--models`` takes.
 CURVE_MODELS = {"defaults": "BRNet, defaults", "previous": "BRNet, previous defaults",
                 "extratrees": "ExtraTrees", "hgb": "HistGradientBoosting"}
@@ -51,6 +57,17 @@ CURVE_MODELS = {"defaults": "BRNet, defaults", "previous": "BRNet, previous defa
 PREVIOUS_DEFAULTS = {"lr": 4e-3, "batch_size": 256, "width": 0.5, "max_epochs": 100}
 UNITS = {"jarvis_formation_energy": "eV/atom", "mp_formation_energy": "eV/atom",
          "jarvis_optb88vdw_bandgap": "eV", "oqmd_bandgap": "eV"}
+
+
+def _smoke_csv() -> str:
+    """150 JARVIS rows as a user's CSV file of formula and target (the csv part's smoke)."""
+    from skmatnet import load_dataset
+
+    path = _common.RESULTS / "default_recipe_smoke.csv_input.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    load_dataset("jarvis_formation_energy").head(150)[["formula", "target"]].to_csv(
+        path, index=False)
+    return str(path)
 
 
 def _results_file(smoke: bool) -> Path:
@@ -142,10 +159,40 @@ def _fit_and_score(model, X, y, X_test, y_test, classification: bool) -> dict:
     return row
 
 
+def run_csv(args, path: Path, done: set) -> None:
+    """Cross-validation on each CSV file of ``args.datasets`` (formula, target)."""
+    import pandas as pd
+    from sklearn.model_selection import KFold
+
+    from skmatnet import element_fractions
+
+    for file in args.datasets:
+        frame = pd.read_csv(file)
+        X = element_fractions(frame["formula"].tolist())
+        y = frame["target"].to_numpy(dtype=np.float32)
+        folds = KFold(CSV_FOLDS, shuffle=True, random_state=CSV_FOLD_SEED).split(X)
+        for fold, (train, test) in enumerate(folds):
+            for name, model in _models(args, fold):
+                record = {"part": "csv", "dataset": Path(file).stem, "size": "5-fold",
+                          "seed": fold, "model": name}
+                if _key(record) in done:
+                    continue
+                if args.params and name.startswith("BRNet"):
+                    model.set_params(**args.params)
+                record.update(rows=len(train), **_fit_and_score(
+                    model, X[train], y[train], X[test], y[test], False))
+                print(json.dumps(record), flush=True)
+                with path.open("a") as handle:
+                    handle.write(json.dumps(record) + "\n")
+
+
 def run(args) -> None:
     path = _results_file(args.smoke)
     path.parent.mkdir(parents=True, exist_ok=True)
     done = _done(path)
+    if args.part == "csv":
+        run_csv(args, path, done)
+        return
     classification = args.part == "classification"
     for dataset in args.datasets:
         data, split = _data(dataset, classification, args.smoke)
@@ -175,9 +222,11 @@ def run(args) -> None:
 
 
 def _models(args, seed: int):
-    if args.part == "curves":
-        chosen = args.models or list(CURVE_MODELS)
-        yield from _regression_models([CURVE_MODELS[m] for m in chosen], seed, args.smoke)
+    if args.part in ("curves", "csv"):
+        chosen = [CURVE_MODELS[m] for m in args.models or list(CURVE_MODELS)]
+        if args.label:
+            chosen = [f"BRNet, {args.label}" if m == "BRNet, defaults" else m for m in chosen]
+        yield from _regression_models(chosen, seed, args.smoke)
         return
     from skmatnet._registry import NETWORK_SPECS
 
@@ -265,7 +314,8 @@ def _model_table(part: str, dataset: str, rows: list[dict]) -> list[dict]:
     table = []
     for model in dict.fromkeys(r["model"] for r in rows):
         chosen = [r for r in rows if r["model"] == model]
-        entry = {"dataset": dataset, "model": model, "seeds": len(chosen)}
+        entry = {"dataset": dataset, "model": model,
+                 "folds" if part == "csv" else "seeds": len(chosen)}
         for metric in metrics:
             entry[metric] = _mean_std([r[metric] for r in chosen])
         if "spike" in chosen[0]:
@@ -275,7 +325,7 @@ def _model_table(part: str, dataset: str, rows: list[dict]) -> list[dict]:
         entry["seconds"] = f"{np.mean([r['seconds'] for r in chosen]):.0f}"
         table.append(entry)
     columns = list(dict.fromkeys(k for entry in table for k in entry))
-    print(f"\n{dataset} ({part}), mean ± std over seeds")
+    print(f"\n{dataset} ({part}), mean ± std over {'folds' if part == 'csv' else 'seeds'}")
     print(markdown_table(table, columns))
     if part == "classification":
         for r in rows:
@@ -329,7 +379,7 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")],
                         default=[0, 1, 2])
     parser.add_argument("--models", type=lambda s: s.split(","), default=None,
-                        help=f"curves: a subset of {','.join(CURVE_MODELS)} (all)")
+                        help=f"curves/csv: a subset of {','.join(CURVE_MODELS)} (all)")
     parser.add_argument("--networks", type=lambda s: s.split(","), default=None,
                         help="networks/classification: a subset of the networks (default all)")
     parser.add_argument("--previous", action="store_true",
@@ -337,8 +387,8 @@ def main(argv=None) -> None:
     parser.add_argument("--max-time", type=float, default=None,
                         help="networks/classification: a time budget per fit (seconds)")
     parser.add_argument("--params", type=json.loads, default={},
-                        help='networks/classification: parameters set on every network, as '
-                             'JSON (e.g. \'{"lr": 1e-3}\'); name them with --label')
+                        help='networks/classification/csv: parameters set on every network, '
+                             'as JSON (e.g. \'{"lr": 1e-3}\'); name them with --label')
     parser.add_argument("--label", default=None,
                         help="the model name's second part where --params are given")
     parser.add_argument("--no-trees", action="store_true",
@@ -356,7 +406,8 @@ def main(argv=None) -> None:
         args.networks = args.networks or ["brnet"]
         for args.part, dataset in (("curves", "jarvis_formation_energy"),
                                    ("networks", "jarvis_formation_energy"),
-                                   ("classification", "jarvis_optb88vdw_bandgap")):
+                                   ("classification", "jarvis_optb88vdw_bandgap"),
+                                   ("csv", _smoke_csv())):
             args.datasets = [dataset]
             run(args)
         report(smoke=True)

@@ -51,6 +51,10 @@ def test_benchmark_runs(script, bench, capsys, monkeypatch):
         # every strategy against random on each seed; random against itself is 1
         assert campaign and all(row["per seed"] for row in campaign)
         assert {row["model"]: row["per seed"] for row in campaign}["random"] == "1.00"
+    if script == "default_recipe":  # the csv part: five folds of a user's file per model
+        folds = {row["model"]: row["folds"] for row in saved["rows"] if row.get("folds")}
+        assert folds == {"BRNet, defaults": 5, "BRNet, previous defaults": 5,
+                         "ExtraTrees": 5, "HistGradientBoosting": 5}
     assert saved["setup"]["smoke"] is True
 
 

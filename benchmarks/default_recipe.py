@@ -167,7 +167,13 @@ def run_csv(args, path: Path, done: set) -> None:
     from skmatnet import element_fractions
 
     for file in args.datasets:
+        if not Path(file).is_file():
+            raise SystemExit(f"--part csv takes CSV files in --datasets: {file} is not a file")
         frame = pd.read_csv(file)
+        missing = {"formula", "target"} - set(frame.columns)
+        if missing:
+            raise SystemExit(f"{file}: no column {', '.join(sorted(missing))} (it has "
+                             f"{', '.join(map(str, frame.columns))})")
         X = element_fractions(frame["formula"].tolist())
         y = frame["target"].to_numpy(dtype=np.float32)
         folds = KFold(CSV_FOLDS, shuffle=True, random_state=CSV_FOLD_SEED).split(X)

@@ -90,6 +90,11 @@ def pytest_collection_modifyitems(config, items):
 def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
 
+    # pytest-xdist would otherwise hand out the units with the most tests first (its
+    # --loadscope-reorder default), which started the docs build, a unit of a few tests,
+    # six minutes into the suite and left one core idle at its end.
+    config.option.loadscopereorder = False
+
     class FileScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid):
             return work_unit(nodeid)

@@ -183,8 +183,8 @@ def run_csv(args, path: Path, done: set) -> None:
                           "seed": fold, "model": name}
                 if _key(record) in done:
                     continue
-                if args.params and name.startswith("BRNet"):
-                    model.set_params(**args.params)
+                if args.params and name == f"BRNet, {args.label or 'defaults'}":
+                    model.set_params(**args.params)  # not on the previous defaults' row
                 record.update(rows=len(train), **_fit_and_score(
                     model, X[train], y[train], X[test], y[test], False))
                 print(json.dumps(record), flush=True)

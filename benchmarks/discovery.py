@@ -89,9 +89,13 @@ _DATA: dict = {}
 def _data(args):
     """Formulas, energies, systems, fractions and the truth (stable on the hull of all);
     built once per process for each ``max_rows`` (the smoke run's parts and report share it)."""
-    if args.max_rows not in _DATA:
-        _DATA[args.max_rows] = _build_data(args.max_rows)
-    return _DATA[args.max_rows]
+    return _data_of(args.max_rows)
+
+
+def _data_of(max_rows):
+    if max_rows not in _DATA:
+        _DATA[max_rows] = _build_data(max_rows)
+    return _DATA[max_rows]
 
 
 def _build_data(max_rows):
@@ -428,15 +432,13 @@ def _joint_hull_scores(saved, seed: int) -> dict:
     training compounds *and the predicted energies of all the held-out compositions*: the
     candidates of one chemical system compete with each other, as in a screen of a whole
     system (``HullReference`` of the known and the predicted energies together)."""
-    import argparse as _argparse
-
     import pandas as pd
 
     from skmatnet.screening import HullReference
 
     max_rows = int(saved["max_rows"]) if "max_rows" in saved else -1
     share = float(saved["holdout_share"]) if "holdout_share" in saved else 0.1
-    frame = _data(_argparse.Namespace(max_rows=None if max_rows < 0 else max_rows))[0]
+    frame = _data_of(None if max_rows < 0 else max_rows)[0]
     key = (max_rows, seed, share)
     if key not in _KNOWN:  # one training hull per seed, whatever the model
         train, test = _split(frame, seed, share)

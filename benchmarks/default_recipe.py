@@ -51,10 +51,14 @@ PARTS = ("curves", "networks", "classification", "csv")
 #: The csv part's folds: Matbench's (``KFold(5, shuffle=True, random_state=18012019)``).
 CSV_FOLDS, CSV_FOLD_SEED = 5, 18012019
 #: The learning curves' models, by the short name ``--models`` takes.
-CURVE_MODELS = {"defaults": "BRNet, defaults", "previous": "BRNet, previous defaults",
+CURVE_MODELS = {"defaults": "BRNet, defaults", "glorot": "BRNet, Glorot inputs",
+                "previous": "BRNet, previous defaults",
                 "extratrees": "ExtraTrees", "hgb": "HistGradientBoosting"}
+#: The defaults with the papers' random input layers instead of the element-informed start.
+GLOROT_INPUTS = {"input_init": "glorot"}
 #: The recommended recipe before the rules (issue 23), as explicit parameters.
-PREVIOUS_DEFAULTS = {"lr": 4e-3, "batch_size": 256, "width": 0.5, "max_epochs": 100}
+PREVIOUS_DEFAULTS = {"lr": 4e-3, "batch_size": 256, "width": 0.5, "max_epochs": 100,
+                     "input_init": "glorot"}
 UNITS = {"jarvis_formation_energy": "eV/atom", "mp_formation_energy": "eV/atom",
          "jarvis_optb88vdw_bandgap": "eV", "oqmd_bandgap": "eV"}
 
@@ -128,8 +132,11 @@ def _regression_models(models, seed: int, smoke: bool):
             yield model, HistGradientBoostingRegressor(random_state=seed)
         else:
             network, _, recipe = model.partition(", ")
-            yield model, _network(network.lower(), "regressor", seed,
-                                  recipe == "previous defaults", smoke)
+            estimator = _network(network.lower(), "regressor", seed,
+                                 recipe == "previous defaults", smoke)
+            if recipe == "Glorot inputs":
+                estimator.set_params(**GLOROT_INPUTS)
+            yield model, estimator
 
 
 def _fit_and_score(model, X, y, X_test, y_test, classification: bool) -> dict:
@@ -183,7 +190,7 @@ def run_csv(args, path: Path, done: set) -> None:
                           "seed": fold, "model": name}
                 if _key(record) in done:
                     continue
-                if args.params and name == f"BRNet, {args.label or 'defaults'}":
+                if args.params and name == _labelled(args):
                     model.set_params(**args.params)  # not on the previous defaults' row
                 record.update(rows=len(train), **_fit_and_score(
                     model, X[train], y[train], X[test], y[test], False))
@@ -219,12 +226,19 @@ def run(args) -> None:
                               "seed": seed, "model": name}
                     if _key(record) in done:
                         continue
+                    if args.part == "curves" and args.params and name == _labelled(args):
+                        model.set_params(**args.params)
                     record.update(rows=len(rows), **_fit_and_score(
                         model, X, y, X_test, y_test, classification))
                     print(json.dumps({k: v for k, v in record.items() if k != "reliability"}),
                           flush=True)
                     with path.open("a") as handle:
                         handle.write(json.dumps(record) + "\n")
+
+
+def _labelled(args) -> str:
+    """The curve model that ``--params`` and ``--label`` change (not the comparison rows)."""
+    return f"BRNet, {args.label or 'defaults'}"
 
 
 def _models(args, seed: int):

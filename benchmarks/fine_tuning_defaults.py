@@ -13,7 +13,8 @@ The test rows are the target's test part *minus every composition the
 pretrained model trained or early-stopped on*, so no test composition was seen
 in pretraining. Variants (``VARIANTS``): the peak rate of the from-scratch rules
 times a factor (1, 0.3, 0.1), with or without the first BRNet stage frozen
-(``freeze_layers=6``), against BRNet from scratch at its defaults and ExtraTrees
+(``freeze_layers=6``), against BRNet from scratch at its defaults (and with the
+papers' random input layers, ``input_init="glorot"``) and ExtraTrees
 (300 trees). Rows are appended to ``benchmarks/results/fine_tuning_defaults.jsonl``
 as each fit finishes (a run resumes where it stopped); ``--report`` prints the
 tables of ``docs/pretrained.md`` and saves them as CSV/JSON::
@@ -48,7 +49,7 @@ PAIRS = {"mp_to_jarvis": ("mp_formation_energy", "jarvis_formation_energy"),
 #: name -> (factor on the from-scratch rules' peak rate, freeze_layers); None: not fine-tuned.
 VARIANTS = {"fine-tuned, rate x1": (1.0, 0), "fine-tuned, rate x0.3": (0.3, 0),
             "fine-tuned, rate x0.1": (0.1, 0), "fine-tuned, rate x0.3, stage 1 frozen": (0.3, 6),
-            "from scratch": None, "ExtraTrees": None}
+            "from scratch": None, "from scratch, Glorot inputs": None, "ExtraTrees": None}
 
 
 def _codes(X) -> set:
@@ -76,8 +77,9 @@ def _model(variant: str, path: Path, n_rows: int, seed: int):
 
     if variant == "ExtraTrees":
         return ExtraTreesRegressor(n_estimators=300, n_jobs=1, random_state=seed)
-    if VARIANTS[variant] is None:
-        return BRNetRegressor(random_state=seed)
+    if VARIANTS[variant] is None:  # from scratch: at the defaults, or with random input layers
+        return BRNetRegressor(random_state=seed, input_init="glorot" if "Glorot" in variant
+                              else "elements")
     factor, frozen = VARIANTS[variant]
     share = validation_fraction_for(n_rows) or 0.0
     rule = recommended_settings(n_rows - int(np.ceil(share * n_rows)))["lr"]

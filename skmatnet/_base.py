@@ -35,7 +35,9 @@ from ._pretrained import PretrainedMixin
 from ._recipes import PAPER_RECIPE
 from ._training import TrainingMixin
 from ._validation import check_features
+from .elements import N_ELEMENTS, element_descriptors
 from .callbacks import SCHEDULE_SHAPES
+from .nets import element_informed_init_
 
 __all__ = ["MatNetBase"]
 
@@ -102,6 +104,7 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
         "init_from": [str, os.PathLike, HasMethods(["predict"]), None],
         "freeze_layers": [Interval(numbers.Integral, 0, None, closed="left")],
         "reset_output": ["boolean"],
+        "input_init": [StrOptions({"elements", "glorot"})],
     }
     #: The papers' early-stopping patience, recipe adjustments and tiny network settings:
     #: each concrete class's from its registry entry (skmatnet._factory).
@@ -144,6 +147,7 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
         init_from=None,
         freeze_layers=0,
         reset_output=False,
+        input_init="elements",
         **kwargs,
     ):
         kwargs.setdefault("iterator_train__shuffle", True)
@@ -177,6 +181,7 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
         self.init_from = init_from
         self.freeze_layers = freeze_layers
         self.reset_output = reset_output
+        self.input_init = input_init
 
     # -- parameters
 
@@ -295,6 +300,8 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
             self._load_pretrained()
         elif self.freeze_layers and self._in_fit():
             raise ValueError("freeze_layers freezes pretrained layers: it needs init_from")
+        elif self.input_init == "elements" and self.n_features_in_ == N_ELEMENTS:
+            element_informed_init_(self.module_, torch.from_numpy(element_descriptors()))
         return self
 
     def _inherited_module_params(self, own: dict) -> dict:

@@ -36,6 +36,7 @@ PAPER_RECIPE = {
     "width": 1.0,
     "bn_momentum": KERAS_BN_MOMENTUM,
     "validation_fraction": 0.1,
+    "input_init": "glorot",
 }
 # iBRNet's ReduceLROnPlateau settings (Gupta et al., 2023).
 _PLATEAU_DEFAULTS = {"factor": 0.1, "patience": 45, "min_lr": 1e-8}

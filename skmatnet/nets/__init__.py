@@ -5,7 +5,9 @@ Every network takes ``n_features`` (default 86 element fractions) and
 keyword-only constructor arguments, and ``forward`` maps a float tensor of shape
 ``(batch, n_features)`` to ``(batch, n_outputs)``. Weights are Glorot-uniform
 with zero biases and batch norm uses the Keras defaults, as in the authors'
-Keras/TensorFlow code. This subpackage imports only :mod:`torch`.
+Keras/TensorFlow code; :func:`element_informed_init_` restarts the layers that
+read the element fractions from element properties (the estimators' default,
+``input_init="elements"``). This subpackage imports only :mod:`torch`.
 
 =========  ============================================  =======================
 name       class                                         paper
@@ -26,7 +28,13 @@ import importlib
 from torch import nn
 
 from .._registry import NETWORK_SPECS, get_spec
-from ._blocks import count_parameters, glorot_init_, keras_batch_norm
+from ._blocks import (
+    count_parameters,
+    element_informed_init_,
+    glorot_init_,
+    input_layers,
+    keras_batch_norm,
+)
 from .brnet import BNet, BRNet
 from .elemnet import ElemNet
 from .fcmnr import FCMnR
@@ -42,8 +50,10 @@ __all__ = [
     "FCUNet",
     "IRNet",
     "count_parameters",
+    "element_informed_init_",
     "get_network",
     "glorot_init_",
+    "input_layers",
     "keras_batch_norm",
 ]
 

@@ -8,9 +8,11 @@ and the argument checks used by every network constructor.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 
+import torch
 from torch import Tensor, nn
 
 __all__ = [
@@ -201,6 +203,93 @@ def glorot_init_(module: nn.Module) -> nn.Module:
             nn.init.xavier_uniform_(m.weight)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
+    return module
+
+
+def input_layers(module: nn.Module, n_features: int) -> list[nn.Linear]:
+    """The :class:`torch.nn.Linear` layers of ``module`` that read its input directly.
+
+    Found by running ``module`` once, in evaluation mode and without gradients,
+    on two rows of zeros and recording the linear layers called on that very
+    tensor (in a residual network: the first layer and its projection shortcut).
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A network taking ``(batch, n_features)``.
+    n_features : int
+        Its number of inputs.
+
+    Returns
+    -------
+    list of torch.nn.Linear
+        In the order they were called; empty when no linear layer reads the input.
+    """
+    parameter = next(module.parameters(), None)
+    x = torch.zeros(2, n_features, device=None if parameter is None else parameter.device)
+    found: list[nn.Linear] = []
+
+    def record(layer, args):
+        if args and args[0] is x and layer not in found:
+            found.append(layer)
+
+    hooks = [m.register_forward_pre_hook(record) for m in module.modules()
+             if isinstance(m, nn.Linear)]
+    training = module.training
+    try:
+        module.eval()
+        with torch.no_grad():
+            module(x)
+    finally:
+        for hook in hooks:
+            hook.remove()
+        module.train(training)
+    return found
+
+
+def element_informed_init_(module: nn.Module, descriptors: Tensor, share: float = 0.85) -> nn.Module:
+    """Start the input layers partly from element properties, in place.
+
+    Each layer reading the element fractions keeps the spread of its current
+    (Glorot) weights ``G`` and becomes ``share * P + sqrt(1 - share**2) * G``,
+    both parts scaled to that spread, where ``P = A @ descriptors.T`` with ``A``
+    drawn from a standard normal (torch's global random state). An input unit
+    then starts mostly as a random mix of composition-weighted mean properties,
+    so chemically similar elements start with similar weights and an element
+    rare or absent in the training rows starts like its neighbours in the
+    periodic table; the random part keeps neighbours apart, so a small
+    substitution (chromium for iron in a steel) still moves every unit.
+    Biases are left as they are.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A network taking ``(batch, n_elements)`` element fractions.
+    descriptors : torch.Tensor of shape (n_elements, n_properties)
+        Standardised properties of each input element, in input order.
+    share : float, default=0.85
+        Weight of the property part, in [0, 1]: 0 leaves the weights as they are, 1
+        starts from the properties alone.
+
+    Returns
+    -------
+    torch.nn.Module
+        ``module``, for chaining.
+    """
+    share = check_positive_float("share", share, allow_zero=True)
+    if share > 1:
+        raise ValueError(f"share must be in [0, 1], got {share!r}")
+    n_elements = descriptors.shape[0]
+    for layer in input_layers(module, n_elements):
+        weight = layer.weight
+        current = weight.detach().cpu().float()
+        spread = current.std()
+        properties = torch.randn(weight.shape[0], descriptors.shape[1]) @ (
+            descriptors.to(torch.float32).cpu().T)
+        start = (share * properties / properties.std()
+                 + math.sqrt(1 - share * share) * current / spread) * spread
+        with torch.no_grad():
+            weight.copy_((start * (spread / start.std())).to(weight.device, weight.dtype))
     return module
 
 

@@ -60,7 +60,8 @@ GLOROT_INPUTS = {"input_init": "glorot"}
 PREVIOUS_DEFAULTS = {"lr": 4e-3, "batch_size": 256, "width": 0.5, "max_epochs": 100,
                      "input_init": "glorot"}
 UNITS = {"jarvis_formation_energy": "eV/atom", "mp_formation_energy": "eV/atom",
-         "jarvis_optb88vdw_bandgap": "eV", "oqmd_bandgap": "eV"}
+         "jarvis_optb88vdw_bandgap": "eV", "oqmd_bandgap": "eV",
+         "oqmd_formation_enthalpy": "eV/atom"}
 
 
 def _smoke_csv() -> str:
@@ -363,12 +364,15 @@ def _plot(rows: list[dict]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    datasets = list(dict.fromkeys(r["dataset"] for r in rows))
+    # learning curves only: a set measured at one size is a table, not a curve
+    datasets = [d for d in dict.fromkeys(r["dataset"] for r in rows)
+                if len({str(r["size"]) for r in rows if r["dataset"] == d}) > 1]
+    colours = {m: f"C{i}" for i, m in enumerate(_in_order(rows))}  # one colour per model
     fig, axes = plt.subplots(1, len(datasets), figsize=(5.5 * len(datasets), 4.2),
                              squeeze=False)
     for ax, dataset in zip(axes[0], datasets, strict=True):
         chosen = [r for r in rows if r["dataset"] == dataset]
-        for i, model in enumerate(_in_order(chosen)):
+        for model in _in_order(chosen):
             points = {}
             for r in chosen:
                 if r["model"] == model:
@@ -376,7 +380,7 @@ def _plot(rows: list[dict]) -> None:
             sizes = sorted(points)
             ax.errorbar(sizes, [np.mean(points[s]) for s in sizes],
                         yerr=[np.std(points[s]) for s in sizes], marker="o", capsize=3,
-                        color=f"C{i}", label=model)
+                        color=colours[model], label=model)
         ax.set_xscale("log")
         ax.set_xlabel("training rows")
         ax.set_ylabel(f"test MAE ({UNITS.get(dataset, '')})")

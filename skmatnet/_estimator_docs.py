@@ -146,8 +146,9 @@ input_init : {"elements", "glorot"}, default="elements"
     energy, electron affinity, molar volume, block;
     :func:`skmatnet.nets.element_informed_init_`), so chemically similar
     elements start alike; on a hundred to a few thousand rows of JARVIS
-    formation energies and band gaps this lowers the error by 7-20%
-    (``docs/defaults.md``). ``"glorot"``: random Glorot-uniform weights, as
+    formation energies and band gaps this lowers the error by 4-19%
+    (``docs/defaults.md``; on alloys dominated by one element, such as
+    steels, ``"glorot"`` may do better). ``"glorot"``: random Glorot-uniform weights, as
     the papers (``from_recipe("paper")``). Inputs of another width, a
     ``module`` given as an instance and ``init_from`` start as they would
     without it.

@@ -35,8 +35,8 @@ from ._pretrained import PretrainedMixin
 from ._recipes import PAPER_RECIPE
 from ._training import TrainingMixin
 from ._validation import check_features
-from .elements import N_ELEMENTS, element_descriptors
 from .callbacks import SCHEDULE_SHAPES
+from .elements import N_ELEMENTS, element_descriptors
 from .nets import element_informed_init_
 
 __all__ = ["MatNetBase"]

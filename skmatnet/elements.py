@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["ELEMENTS", "ELEMENT_INDEX", "ELEMENT_PROPERTIES", "N_ELEMENTS", "PERIODIC_TABLE",
-           "element_descriptors"]
+           "PROPERTY_NAMES", "element_descriptors"]
 
 #: All 118 element symbols in order of atomic number, used to tell a real
 #: element outside the ElemNet set (e.g. ``He``) from a typo (e.g. ``Xx``).
@@ -47,7 +47,7 @@ PROPERTY_NAMES: tuple[str, ...] = (
 
 # One row per element of ELEMENTS, in PROPERTY_NAMES order. The values are those of
 # pymatgen's periodic table (pymatgen 2026.10.16, ``pymatgen.core.Element``; the atomic
-# radius of Kr and Xe, which it lacks, is its calculated radius); tests/test_elements.py
+# radius of Kr and Xe, which it lacks, is its calculated radius); tests/test_input_init.py
 # checks every value against the installed pymatgen.
 _PROPERTY_TABLE = """
     H  s 1 1 1 2.2 0.25 103 14.01 13.5984 0.754195 11.42
@@ -159,7 +159,8 @@ def element_descriptors() -> np.ndarray:
     -------
     numpy.ndarray of shape (86, 14), float64
     """
-    blocks = np.array([[float(props[0] == b) for b in "spdf"] for props in ELEMENT_PROPERTIES.values()])
-    numeric = np.array([props[1:] for props in ELEMENT_PROPERTIES.values()], dtype=float)
+    rows = ELEMENT_PROPERTIES.values()
+    blocks = np.array([[float(props[0] == block) for block in "spdf"] for props in rows])
+    numeric = np.array([props[1:] for props in rows], dtype=float)
     table = np.hstack([numeric, blocks])
     return (table - table.mean(axis=0)) / table.std(axis=0)

@@ -23,8 +23,7 @@ from skmatnet.elements import (
     PROPERTY_NAMES,
     element_descriptors,
 )
-from skmatnet.nets import NETWORKS
-from skmatnet.nets import element_informed_init_, input_layers
+from skmatnet.nets import NETWORKS, element_informed_init_, input_layers
 
 pymatgen_core = pytest.importorskip("pymatgen.core", reason="pymatgen is the oracle of the table")
 

@@ -247,7 +247,9 @@ def input_layers(module: nn.Module, n_features: int) -> list[nn.Linear]:
     return found
 
 
-def element_informed_init_(module: nn.Module, descriptors: Tensor, share: float = 0.85) -> nn.Module:
+def element_informed_init_(
+    module: nn.Module, descriptors: Tensor, share: float = 0.85
+) -> nn.Module:
     """Start the input layers partly from element properties, in place.
 
     Each layer reading the element fractions keeps the spread of its current
@@ -287,8 +289,8 @@ def element_informed_init_(module: nn.Module, descriptors: Tensor, share: float 
         properties = torch.randn(weight.shape[0], descriptors.shape[1]) @ (
             descriptors.to(torch.float32).cpu().T)
         start = (share * properties / properties.std()
-                 + math.sqrt(1 - share * share) * current / spread) * spread
-        with torch.no_grad():
+                 + math.sqrt(1 - share * share) * current / spread)
+        with torch.no_grad():  # the sum of two unit-spread parts, back to the Glorot spread
             weight.copy_((start * (spread / start.std())).to(weight.device, weight.dtype))
     return module
 

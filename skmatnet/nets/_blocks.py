@@ -289,8 +289,8 @@ def element_informed_init_(
         properties = torch.randn(weight.shape[0], descriptors.shape[1]) @ (
             descriptors.to(torch.float32).cpu().T)
         start = (share * properties / properties.std()
-                 + math.sqrt(1 - share * share) * current / spread)
-        with torch.no_grad():  # the sum of two unit-spread parts, back to the Glorot spread
+                 + math.sqrt(1 - share * share) * current / spread) * spread
+        with torch.no_grad():
             weight.copy_((start * (spread / start.std())).to(weight.device, weight.dtype))
     return module
 

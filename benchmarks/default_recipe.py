@@ -21,7 +21,8 @@ split's training part; ``full`` is all of it. Parts (``--part``):
 - ``classification``: every classifier at its defaults against
   HistGradientBoosting (the trad. ML grid's best there: 1000 iterations, 63
   leaves) on the metal tasks (``is_metal`` of the band-gap sets):
-  ROC-AUC, log-loss, accuracy and a reliability curve (10 bins).
+  ROC-AUC, log-loss, accuracy and a reliability curve (10 bins); on the full
+  training part, or on draws of ``--sizes`` rows.
 
 Rows are appended to ``benchmarks/results/default_recipe.jsonl`` as each model
 finishes; a run skips the rows already there (so a long run resumes where it
@@ -48,6 +49,7 @@ import numpy as np
 from _common import markdown_table
 
 PARTS = ("curves", "networks", "classification", "csv")
+CURVE_SIZES = ["100", "300", "1000", "3000", "10000", "full"]
 #: The csv part's folds: Matbench's (``KFold(5, shuffle=True, random_state=18012019)``).
 CSV_FOLDS, CSV_FOLD_SEED = 5, 18012019
 #: The learning curves' models, by the short name ``--models`` takes.
@@ -211,7 +213,8 @@ def run(args) -> None:
     for dataset in args.datasets:
         data, split = _data(dataset, classification, args.smoke)
         X_test, y_test = data.X[split.test], data.y[split.test]
-        sizes = args.sizes if args.part == "curves" else ["full"]
+        sizes = {"curves": args.sizes or CURVE_SIZES,
+                 "classification": args.sizes or ["full"]}.get(args.part, ["full"])
         for size in sizes:
             for seed in args.seeds:
                 if size == "full":
@@ -300,8 +303,8 @@ def report(smoke: bool) -> list[dict]:
 
 
 def _sizes(rows) -> list:
-    return sorted({str(r["size"]) for r in rows}, key=lambda s: float("inf") if s == "full"
-                  else int(s))
+    return sorted({str(r["size"]) for r in rows},  # "full" and "5-fold" (csv) last
+                  key=lambda s: int(s) if s.isdigit() else float("inf"))
 
 
 def _in_order(rows: list[dict]) -> list[str]:
@@ -331,29 +334,37 @@ def _curve_table(dataset: str, rows: list[dict]) -> list[dict]:
 
 
 def _model_table(part: str, dataset: str, rows: list[dict]) -> list[dict]:
-    metrics = ["roc_auc", "log_loss", "accuracy"] if part == "classification" else ["test_mae"]
     table = []
-    for model in dict.fromkeys(r["model"] for r in rows):
-        chosen = [r for r in rows if r["model"] == model]
-        entry = {"dataset": dataset, "model": model,
-                 "folds" if part == "csv" else "seeds": len(chosen)}
-        for metric in metrics:
-            entry[metric] = _mean_std([r[metric] for r in chosen])
-        if "spike" in chosen[0]:
-            entry["largest spike"] = f"{max(r['spike'] for r in chosen):.2f}"
-            entry["diverged"] = sum(r["stop"] == "diverged" for r in chosen)
-            entry["epochs"] = "/".join(str(r["epochs"]) for r in chosen)
-        entry["seconds"] = f"{np.mean([r['seconds'] for r in chosen]):.0f}"
-        table.append(entry)
+    for size in _sizes(rows):
+        for model in dict.fromkeys(r["model"] for r in rows if str(r["size"]) == size):
+            table.append(_model_entry(part, dataset, size, [
+                r for r in rows if r["model"] == model and str(r["size"]) == size]))
     columns = list(dict.fromkeys(k for entry in table for k in entry))
     print(f"\n{dataset} ({part}), mean ± std over {'folds' if part == 'csv' else 'seeds'}")
     print(markdown_table(table, columns))
     if part == "classification":
         for r in rows:
-            if r["seed"] == min(x["seed"] for x in rows):
+            if r["seed"] == min(x["seed"] for x in rows) and str(r["size"]) == "full":
                 bins = ", ".join(f"{p:.2f}→{f:.2f}" for p, f in r["reliability"])
                 print(f"reliability (predicted → observed) of {r['model']}: {bins}")
     return table
+
+
+def _model_entry(part: str, dataset: str, size: str, chosen: list[dict]) -> dict:
+    """One row of a networks/classification/csv table: the runs of one model and size."""
+    metrics = ["roc_auc", "log_loss", "accuracy"] if part == "classification" else ["test_mae"]
+    entry = {"dataset": dataset, "model": chosen[0]["model"]}
+    if part == "classification":
+        entry["rows"] = chosen[0]["rows"]
+    entry["folds" if part == "csv" else "seeds"] = len(chosen)
+    for metric in metrics:
+        entry[metric] = _mean_std([r[metric] for r in chosen])
+    if "spike" in chosen[0]:
+        entry["largest spike"] = f"{max(r['spike'] for r in chosen):.2f}"
+        entry["diverged"] = sum(r["stop"] == "diverged" for r in chosen)
+        entry["epochs"] = "/".join(str(r["epochs"]) for r in chosen)
+    entry["seconds"] = f"{np.mean([r['seconds'] for r in chosen]):.0f}"
+    return entry
 
 
 def _plot(rows: list[dict]) -> None:
@@ -398,8 +409,8 @@ def main(argv=None) -> None:
     parser.add_argument("--part", choices=PARTS, default="curves")
     parser.add_argument("--datasets", type=lambda s: s.split(","),
                         default=["jarvis_formation_energy"])
-    parser.add_argument("--sizes", type=lambda s: s.split(","),
-                        default=["100", "300", "1000", "3000", "10000", "full"])
+    parser.add_argument("--sizes", type=lambda s: s.split(","), default=None,
+                        help=f"curves ({','.join(CURVE_SIZES)}) and classification (full)")
     parser.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")],
                         default=[0, 1, 2])
     parser.add_argument("--models", type=lambda s: s.split(","), default=None,
@@ -426,12 +437,13 @@ def main(argv=None) -> None:
 
     torch.set_num_threads(args.threads)
     if args.smoke and not args.report:  # every part, at tiny sizes
-        args.sizes, args.seeds = ["100", "full"], [0]
+        args.seeds = [0]
         args.networks = args.networks or ["brnet"]
-        for args.part, dataset in (("curves", "jarvis_formation_energy"),
-                                   ("networks", "jarvis_formation_energy"),
-                                   ("classification", "jarvis_optb88vdw_bandgap"),
-                                   ("csv", _smoke_csv())):
+        for args.part, dataset, args.sizes in (
+                ("curves", "jarvis_formation_energy", ["100", "full"]),
+                ("networks", "jarvis_formation_energy", None),
+                ("classification", "jarvis_optb88vdw_bandgap", None),
+                ("csv", _smoke_csv(), None)):
             args.datasets = [dataset]
             run(args)
         report(smoke=True)

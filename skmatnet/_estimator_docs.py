@@ -32,7 +32,8 @@ lr : float or "auto", default="auto"
 max_epochs : int or None, default=None
     Length of the schedule in epochs. ``None``: 100 epochs and at least
     2,000 optimizer steps (a few hundred rows train for several hundred
-    epochs), or as many epochs as ``max_time`` allows when that is given
+    epochs; a classifier: 12 epochs and 1,000 steps), or as many epochs as
+    ``max_time`` allows when that is given
     (the schedule then runs over the time budget). The paper recipe: at
     most 3000 epochs.
 batch_size : int or "auto", default="auto"

@@ -29,6 +29,7 @@ from skmatnet import (
     BRNetClassifier,
     BRNetRegressor,
     ElementFractionTransformer,
+    ElemNetRegressor,
     FCUNetRegressor,
     IRNetRegressor,
     MatNetEnsembleRegressor,
@@ -612,6 +613,23 @@ def test_files_written_before_cards_have_a_card_without_a_date():
     assert card["estimator"] == "BRNetRegressor" and card["network"] == "brnet"
     assert "saved_at" not in card and card["half_precision"] is False
     assert load_model(FORMAT1_FILE).model_card_ == card
+
+
+def test_an_elemnet_saved_before_it_dropped_dropout_loads_with_the_published_rates(
+        jarvis, tmp_path):
+    # ElemNet's defaults lost their dropout later: a file without module__dropout was
+    # trained with the published rates, and keeps them (predictions and further training)
+    _, X, y = jarvis
+    net = ElemNetRegressor(max_epochs=1, batch_size=64, module__widths=(16, 8, 8),
+                           random_state=0).fit(X[:200], y[:200])
+    path = save_model(net, tmp_path / "elemnet.skmatnet")
+    assert load_model(path).get_params()["module__dropout"] == 0.0
+    edit_config(path, lambda config: config["estimator"]["params"].pop("module__dropout"))
+    loaded = load_model(path)
+    assert loaded.get_params()["module__dropout"] == (0.2, 0.1, 0.3, 0.2)
+    assert [m.p for m in loaded.module_.modules() if isinstance(m, torch.nn.Dropout)] == [
+        0.2, 0.1]
+    np.testing.assert_array_equal(loaded.predict(X[:50]), net.predict(X[:50]))
 
 
 @pytest.mark.parametrize("metadata, error, match", [

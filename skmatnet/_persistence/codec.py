@@ -51,6 +51,11 @@ _PARAMETERS_ADDED_LATER = {"width": 1.0, "warmup": 0.0, "bn_momentum": 0.01,
                            "input_init": "glorot"}
 #: A regressor's parameters added later, likewise (older regressors learnt raw targets).
 _REGRESSOR_PARAMETERS_ADDED_LATER = {"standardize_target": False}
+#: A network's recommended-recipe parameters added later, as saved (encoded): older
+#: ElemNet models trained with the published dropout rates.
+_NETWORK_PARAMETERS_ADDED_LATER = {
+    "elemnet": {"module__dropout": {"__tuple__": [0.2, 0.1, 0.3, 0.2]}},
+}
 _CLASS_NAMES = {cls: name for name, cls in _PARAM_CLASSES.items()}
 
 

@@ -34,6 +34,7 @@ from .card import check_metadata, model_card, saved_at
 from .codec import (
     _CONFIG,
     _FORMAT_NAME,
+    _NETWORK_PARAMETERS_ADDED_LATER,
     _PARAMETERS_ADDED_LATER,
     _REGRESSOR_PARAMETERS_ADDED_LATER,
     _WEIGHTS,
@@ -201,6 +202,8 @@ def load_single(path: Path, device: Any = None) -> Any:
     params = {**_PARAMETERS_ADDED_LATER, **params}
     if issubclass(_ESTIMATORS[class_name], estimators.MatNetRegressor):
         params = {**_REGRESSOR_PARAMETERS_ADDED_LATER, **params}
+    params = {**_NETWORK_PARAMETERS_ADDED_LATER.get(_ESTIMATORS[class_name]._network_spec.name,
+                                                    {}), **params}
     net = _build(_ESTIMATORS[class_name], params, path, class_name)
     if device is not None:
         net.set_params(device=device)

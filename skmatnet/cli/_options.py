@@ -122,8 +122,8 @@ def add_network_options(group: Any) -> None:
                             "chosen from the training rows) or paper (Adam 1e-4, batch 32, "
                             f"patience 100/200, up to 3000 epochs) (default: {RECIPES[0]})")
     group.add_argument("--max-epochs", type=positive_int, metavar="N",
-                       help="epochs (default: the recipe's: a schedule of 100 epochs, 25 for "
-                            "a classifier, and at least 2,000 steps; or 3000 with early "
+                       help="epochs (default: the recipe's: a schedule of 100 epochs and at "
+                            "least 2,000 steps, for a classifier 12 and 1,000; or 3000 with early "
                             "stopping for the paper recipe)")
     group.add_argument("--max-time", type=positive_float, metavar="SECONDS",
                        help="wall-clock budget per network (per fold of the benchmark's tatis "

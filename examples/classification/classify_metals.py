@@ -12,7 +12,7 @@ and :class:`~sklearn.calibration.CalibrationDisplay`).
 # %%
 # Settings: the gallery gives BRNet 8 seconds of training. Full:
 # ``python examples/classification/classify_metals.py --full`` trains the default recipe
-# (a classifier's 25-epoch schedule); ``--max-time 20`` gives it 20 seconds.
+# (a classifier's 12-epoch schedule); ``--max-time 20`` gives it 20 seconds.
 import sys
 
 args = sys.argv[1:]

@@ -44,6 +44,7 @@ from skmatnet.exceptions import (
     DeviceFallbackWarning,
     VersionMismatchWarning,
 )
+from skmatnet.nets.elemnet import ELEMNET_DROPOUT
 
 DATA = Path(__file__).resolve().parent / "data"
 #: A pipeline saved in format version 1 (weights.pt) by the pre-release development code at
@@ -626,7 +627,7 @@ def test_an_elemnet_saved_before_it_dropped_dropout_loads_with_the_published_rat
     assert load_model(path).get_params()["module__dropout"] == 0.0
     edit_config(path, lambda config: config["estimator"]["params"].pop("module__dropout"))
     loaded = load_model(path)
-    assert loaded.get_params()["module__dropout"] == (0.2, 0.1, 0.3, 0.2)
+    assert loaded.get_params()["module__dropout"] == ELEMNET_DROPOUT
     assert [m.p for m in loaded.module_.modules() if isinstance(m, torch.nn.Dropout)] == [
         0.2, 0.1]
     np.testing.assert_array_equal(loaded.predict(X[:50]), net.predict(X[:50]))

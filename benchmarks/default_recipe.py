@@ -166,6 +166,8 @@ def _fit_and_score(model, X, y, X_test, y_test, classification: bool) -> dict:
         row.update(epochs=model.n_epochs_, best_epoch=model.best_epoch_,
                    stop=model.stop_reason_, spike=round(_spike(model), 2),
                    effective_params={k: v for k, v in model.effective_params_.items()})
+        if "averaged_epochs" in model.history_[-1]:
+            row["averaged_epochs"] = model.history_[-1, "averaged_epochs"]
     return row
 
 
@@ -363,6 +365,8 @@ def _model_entry(part: str, dataset: str, size: str, chosen: list[dict]) -> dict
         entry["largest spike"] = f"{max(r['spike'] for r in chosen):.2f}"
         entry["diverged"] = sum(r["stop"] == "diverged" for r in chosen)
         entry["epochs"] = "/".join(str(r["epochs"]) for r in chosen)
+    if any("averaged_epochs" in r for r in chosen):  # 0: the best epoch was kept
+        entry["averaged epochs"] = "/".join(str(r.get("averaged_epochs", "")) for r in chosen)
     entry["seconds"] = f"{np.mean([r['seconds'] for r in chosen]):.0f}"
     return entry
 

@@ -1,7 +1,7 @@
 """The recommended recipe's rules: training settings chosen from the data of a fit.
 
 A parameter left at ``"auto"`` (``lr``, ``batch_size``, ``width``,
-``validation_fraction``; ``max_epochs=None`` without ``max_time``) is set at
+``validation_fraction``, ``average_weights``; ``max_epochs=None`` without ``max_time``) is set at
 each fit by :func:`recommended_settings` and :func:`validation_fraction_for`
 from the number of training rows and the task, and the fitted estimator records
 what it used in ``effective_params_``; ``get_params()`` keeps showing ``"auto"``, so a
@@ -22,7 +22,7 @@ __all__ = ["AUTO", "AUTO_PARAMETERS", "recommended_settings", "schedule_epochs",
 #: The value of a parameter that the rules below set at each fit.
 AUTO = "auto"
 #: The parameters that may be ``"auto"``.
-AUTO_PARAMETERS = ("lr", "batch_size", "width", "validation_fraction")
+AUTO_PARAMETERS = ("lr", "batch_size", "width", "validation_fraction", "average_weights")
 
 #: Batch size of large sets (the recipe search's best on 21,659 JARVIS rows) ...
 LARGE_BATCH = 256
@@ -43,6 +43,12 @@ LARGE_SET_ROWS = LARGE_BATCH * ROWS_PER_BATCH
 #: epochs against 0.9514 in 26, log-loss 0.250 against 0.259; IRNet lost, 0.9487 against 0.9511).
 MIN_EPOCHS = {"regression": 100, "classification": 12}
 MIN_STEPS = {"regression": 2000, "classification": 1000}
+#: Share of the schedule after which the epochs' weights are averaged (``None``: the kept
+#: epoch's weights); the average is kept where its validation loss is no worse than the best
+#: epoch's. A classifier's validation log-loss bottoms out in the schedule's second half, and
+#: the average of those epochs beat its best epoch (JARVIS metals, BRNet, five seeds: ROC-AUC
+#: 0.9555 against 0.9526, log-loss 0.246 against 0.256; the average kept on four).
+AVERAGE_WEIGHTS = {"regression": None, "classification": 0.5}
 #: Hidden-layer width multiplier.
 WIDTH = 0.5
 #: A fit that starts from pretrained weights (``init_from``) peaks at this share of the rate
@@ -109,7 +115,8 @@ def recommended_settings(n_rows: int | None, task: str = "regression", *,
     peak rate 4e-3 at batch 256, scaled by the square root of a smaller batch,
     above ``LARGE_SET_ROWS`` rows by the square root of ``LARGE_SET_ROWS /
     n_rows``, and for a network wider than 0.5 by ``0.5 / width``; the schedule
-    ``MIN_EPOCHS[task]`` epochs and ``MIN_STEPS[task]`` steps at least; the width 0.5.
+    ``MIN_EPOCHS[task]`` epochs and ``MIN_STEPS[task]`` steps at least; the width 0.5;
+    the weights averaged from ``AVERAGE_WEIGHTS[task]`` of the schedule on.
     A fit from pretrained weights peaks at ``FINE_TUNING_LR_FACTOR`` times that rate.
 
     Parameters
@@ -132,8 +139,9 @@ def recommended_settings(n_rows: int | None, task: str = "regression", *,
     Returns
     -------
     dict
-        ``lr``, ``batch_size``, ``width`` and ``max_epochs`` (the schedule's
-        length when neither ``max_epochs`` nor ``max_time`` is given).
+        ``lr``, ``batch_size``, ``width``, ``average_weights`` and
+        ``max_epochs`` (the schedule's length when neither ``max_epochs`` nor
+        ``max_time`` is given).
 
     Examples
     --------
@@ -155,5 +163,6 @@ def recommended_settings(n_rows: int | None, task: str = "regression", *,
         "lr": float(f"{lr:.2g}"),
         "batch_size": batch_size,
         "width": width,
+        "average_weights": AVERAGE_WEIGHTS[task],
         "max_epochs": schedule_epochs(n_rows, batch_size, task),
     }

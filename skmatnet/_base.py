@@ -90,6 +90,8 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
                                 StrOptions({AUTO})],
         "lr_schedule": [StrOptions({*SCHEDULE_SHAPES, "plateau"}), dict, None],
         "warmup": [Interval(numbers.Real, 0, 1, closed="left")],
+        "average_weights": [Interval(numbers.Real, 0, 1, closed="left"), None,
+                            StrOptions({AUTO})],
         "width": [_POSITIVE_REAL, StrOptions({AUTO})],
         "bn_momentum": [Interval(numbers.Real, 0, 1, closed="right")],
         "random_state": [Interval(numbers.Integral, None, None, closed="neither"), None],
@@ -133,6 +135,7 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
         validation_fraction=AUTO,
         lr_schedule="cosine",
         warmup=0.05,
+        average_weights=AUTO,
         width=AUTO,
         bn_momentum=0.1,
         random_state=None,
@@ -169,6 +172,7 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
         self.validation_fraction = validation_fraction
         self.lr_schedule = lr_schedule
         self.warmup = warmup
+        self.average_weights = average_weights
         self.width = width
         self.bn_momentum = bn_momentum
         self.random_state = random_state

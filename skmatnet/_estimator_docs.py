@@ -46,7 +46,8 @@ patience : int or None, default=None
     loss. ``None`` trains the whole schedule. Either way, when a validation
     set is monitored the weights of its best epoch are kept at the end (with
     an annealed rate that is usually the last epoch; a network that overfits,
-    like ElemNet, is best earlier). The paper recipe: 100 for BRNet/BNet, 200
+    like ElemNet, is best earlier), or an average of epochs that validates
+    no worse (``average_weights``). The paper recipe: 100 for BRNet/BNet, 200
     for ElemNet, IRNet and Tatis et al.'s networks.
 validation_fraction : float, None or "auto", default="auto"
     Fraction of the training rows held out, by a shuffled random split, to
@@ -68,6 +69,15 @@ lr_schedule : {"cosine", "onecycle", "constant", "plateau"}, dict or None, defau
 warmup : float, default=0.05
     Fraction of the schedule spent warming the rate up from 1% of ``lr``
     (for ``"onecycle"``: the rising phase).
+average_weights : float, None or "auto", default="auto"
+    Average the weights of the epochs after this share of the schedule
+    (:class:`~skmatnet.callbacks.WeightAveraging`; batch-norm statistics
+    recomputed on the training rows) and keep the average, unless a monitored
+    validation set finds the best single epoch better (``history_[-1,
+    "averaged_epochs"]`` says which: the count of averaged epochs, or 0).
+    ``None``: the kept epoch's weights. ``"auto"``: 0.5 for a classifier,
+    ``None`` for a regressor. Applies to ``fit``, not to ``partial_fit`` or a
+    warm-start fit (they continue a run). The papers: ``None``.
 width : float or "auto", default="auto"
     Multiplies every hidden layer's width (``width_multiplier`` of the
     network); 1.0 is the published network. ``"auto"``: 0.5 (at equal

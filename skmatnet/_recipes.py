@@ -33,6 +33,7 @@ PAPER_RECIPE = {
     "max_epochs": 3000,
     "lr_schedule": None,
     "warmup": 0.0,
+    "average_weights": None,
     "width": 1.0,
     "bn_momentum": KERAS_BN_MOMENTUM,
     "validation_fraction": 0.1,

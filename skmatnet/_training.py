@@ -8,7 +8,7 @@ Its own hooks, implemented by ``MatNetBase``: ``_validate_training_data``,
 ``_validation_data`` and the ``_parameter_constraints`` attribute.
 ``fit``, ``partial_fit`` and ``resume`` validate their input,
 assemble the callbacks of the fit (divergence and time guards, early stopping,
-the schedule, checkpoints), run skorch's ``partial_fit`` and report how the fit
+weight averaging, the schedule, checkpoints), run skorch's ``partial_fit`` and report how the fit
 ended (``stop_reason_``), passing a Ctrl-C on once good weights are in place.
 """
 
@@ -27,6 +27,7 @@ from skorch.dataset import ValidSplit
 
 from ._device import DeviceMixin
 from ._recipes import RecipeMixin
+from .callbacks.averaging import WeightAveraging
 from .callbacks.checkpoint import Checkpointer, data_fingerprint, load_checkpoint
 from .callbacks.guards import DivergenceGuard, KeepGoodWeights, StoppingEarly, TimeBudget
 from .exceptions import DivergenceRestoredWarning, FitInterruptedWarning, TrainingDivergedError
@@ -43,6 +44,7 @@ class _Fit:
     validation: tuple | None
     split_seed: int | None
     first_row: int
+    starts_run: bool = True  # fit, not partial_fit nor a warm start: averaging applies
     resume_from: dict | None = None
     identity: dict | None = None
     interrupted: bool = False
@@ -88,6 +90,12 @@ class TrainingMixin(RecipeMixin, DeviceMixin):
             callbacks.append(("early_stopping", StoppingEarly(
                 monitor="valid_loss", patience=patience, threshold=0.0,
                 threshold_mode="abs", load_best=True, sink=print)))
+        average_from = self._setting("average_weights")
+        if average_from is not None and (fit is None or fit.starts_run):
+            # After early stopping, which restores the best epoch to compare the average with.
+            callbacks.append(("weight_averaging", WeightAveraging(
+                average_from, max_epochs=self._schedule_epochs(), max_time=self.max_time,
+                resumed=fit is not None and fit.resume_from is not None)))
         schedule = self._lr_schedule_callback(resumed=fit is not None
                                               and fit.resume_from is not None)
         if schedule is not None:
@@ -146,7 +154,7 @@ class TrainingMixin(RecipeMixin, DeviceMixin):
         """
         restart = not self.warm_start or not self.initialized_
         return self._train(X, y, X_val, y_val, fit_params, reset=True, seed=restart,
-                           restart=restart, resume=resume)
+                           restart=restart, resume=resume, starts_run=restart or resume)
 
     def partial_fit(self, X, y, classes=None, X_val=None, y_val=None, **fit_params):
         """Continue training for ``max_epochs`` more epochs (initialising if needed).
@@ -165,16 +173,18 @@ class TrainingMixin(RecipeMixin, DeviceMixin):
         """
         first = not getattr(self, "initialized_", False)
         return self._train(X, y, X_val, y_val, fit_params, reset=first, seed=first,
-                           restart=first)
+                           restart=first, starts_run=False)
 
-    def _train(self, X, y, X_val, y_val, fit_params, *, reset, seed, restart, resume=False):
+    def _train(self, X, y, X_val, y_val, fit_params, *, reset, seed, restart, starts_run,
+               resume=False):
         """Validate, then run skorch's training loop inside a forked, seeded RNG."""
         # sklearn's declarative checks (skorch's own _validate_params runs at initialize)
         validate_parameter_constraints(self._parameter_constraints, self.get_params(deep=False),
                                        caller_name=type(self).__name__)
         X, y = self._validate_training_data(X, y, reset=reset)
         fit = _Fit(validation=self._validation_data(X_val, y_val), split_seed=None,
-                   first_row=len(self.history_) if not restart and not resume else 0)
+                   first_row=len(self.history_) if not restart and not resume else 0,
+                   starts_run=starts_run)
         if resume or self.checkpoint_dir is not None:
             fit.identity = self._checkpoint_identity(X, y, *(fit.validation or (None, None)))
         self._resolve_settings(len(X), fixed_validation=fit.validation is not None,

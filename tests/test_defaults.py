@@ -86,8 +86,9 @@ def test_a_classifier_trains_a_shorter_schedule():
         classifier = recommended_settings(n, "classification")
         regressor = recommended_settings(n, "regression")
         assert classifier["max_epochs"] < regressor["max_epochs"]
-        assert {k: v for k, v in classifier.items() if k != "max_epochs"} == {
-            k: v for k, v in regressor.items() if k != "max_epochs"}
+        differ = ("max_epochs", "average_weights")
+        assert {k: v for k, v in classifier.items() if k not in differ} == {
+            k: v for k, v in regressor.items() if k not in differ}
     # what the JARVIS metal task trains (19,528 rows after its validation split: 77 steps an
     # epoch) and 300 rows (19 steps): 12 epochs, or 1,000 steps at least
     assert recommended_settings(19_528, "classification")["max_epochs"] == 13
@@ -135,7 +136,8 @@ def test_explicit_parameters_win_over_the_rules(jarvis_rows):
     X, y = jarvis_rows
     net = BRNetRegressor(lr=2e-3, batch_size=100, width=0.25, max_epochs=1, **TINY).fit(X, y)
     assert net.effective_params_ == {"lr": 2e-3, "batch_size": 100, "width": 0.25,
-                                     "validation_fraction": None, "max_epochs": 1}
+                                     "validation_fraction": None, "average_weights": None,
+                                     "max_epochs": 1}
     assert net.history_[-1, "train_batch_count"] == 4  # 400 rows in batches of 100
     timed = BRNetRegressor(max_time=1, **TINY).fit(X, y)
     assert timed.effective_params_["max_epochs"] is None  # the budget defines the schedule
@@ -146,6 +148,28 @@ def test_classifiers_use_the_rules_too(jarvis_rows):
     net = BRNetClassifier(max_epochs=1, **TINY).fit(X, y > -0.5)
     assert net.effective_params_["batch_size"] == recommended_settings(
         360, "classification")["batch_size"]
+
+
+def test_classifiers_average_the_second_half_of_their_schedule(jarvis_rows):
+    X, y = jarvis_rows
+    assert recommended_settings(20_000, "classification")["average_weights"] == 0.5
+    assert recommended_settings(20_000, "regression")["average_weights"] is None
+    net = BRNetClassifier(max_epochs=4, **TINY).fit(X, y > -0.5)
+    assert net.effective_params_["average_weights"] == 0.5
+    assert net.get_params()["average_weights"] == "auto"
+    # epochs 3 and 4 averaged, or the best epoch kept where validation found it better
+    assert net.history_[-1, "averaged_epochs"] in (0, 2)
+    assert "averaged_epochs" not in net.history_[-2]
+    # explicit settings win, both ways; the papers' recipe keeps the best epoch
+    off = BRNetClassifier(max_epochs=4, average_weights=None, **TINY).fit(X, y > -0.5)
+    assert off.effective_params_["average_weights"] is None
+    assert "averaged_epochs" not in off.history_[-1]
+    regressor = BRNetRegressor(max_epochs=4, average_weights=0.25, **TINY).fit(X, y)
+    assert regressor.history_[-1, "averaged_epochs"] == 3  # no validation: always kept
+    assert BRNetClassifier.from_recipe("paper").average_weights is None
+    # a continuation does not average: its run's schedule began before it
+    net.partial_fit(X, y > -0.5)
+    assert "averaged_epochs" not in net.history_[-1]
 
 
 def test_a_continuation_keeps_the_settings_its_run_started_with(jarvis_rows):

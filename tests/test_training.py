@@ -226,6 +226,25 @@ def test_early_stopping_reports_its_reason(jarvis_rows):
     assert net.n_epochs_ < 200
 
 
+@pytest.mark.parametrize("epochs, averaged", [(6, 0), (8, 4)])
+def test_the_average_is_kept_only_where_validation_finds_it_no_worse(jarvis_rows, epochs,
+                                                                       averaged):
+    # a constant rate of 3e-3: after 6 epochs the average of epochs 4-6 validates worse
+    # than the best epoch (5), after 8 the average of epochs 5-8 better
+    X, y = jarvis_rows
+    settings = dict(max_epochs=epochs, lr=3e-3, lr_schedule="constant", random_state=0)
+    fits = [small(BRNetRegressor, average_weights=share, **settings).fit(
+        X[:500], y[:500], X_val=X[500:], y_val=y[500:]) for share in (0.5, None)]
+    kept, best = fits
+    assert kept.history_[-1, "averaged_epochs"] == averaged
+    val_mae = [float(np.mean(np.abs(fit.predict(X[500:]) - y[500:]))) for fit in fits]
+    assert val_mae[1] == pytest.approx(min(best.history_[:, "valid_loss"]), rel=1e-5)
+    if averaged:
+        assert val_mae[0] < val_mae[1]
+    else:  # the same training, and the best epoch's weights
+        np.testing.assert_array_equal(kept.predict(X), best.predict(X))
+
+
 # -- checkpoints -------------------------------------------------------------
 
 
@@ -238,26 +257,34 @@ class Crash(Callback):
             raise RuntimeError("simulated crash")
 
 
-@pytest.mark.parametrize("lr_schedule", [None, "plateau"])
-def test_resume_from_checkpoint_equals_an_uninterrupted_fit(jarvis_rows, tmp_path,
-                                                            lr_schedule):
+@pytest.mark.parametrize("settings", [
+    {"lr_schedule": None, "patience": 3},
+    {"lr_schedule": "plateau", "patience": 3},
+    # no validation, so the average is kept: the checkpoint of epoch 4 holds it as begun
+    {"lr_schedule": "cosine", "average_weights": 0.5, "validation_fraction": None},
+], ids=["constant", "plateau", "averaged"])
+def test_resume_from_checkpoint_equals_an_uninterrupted_fit(jarvis_rows, tmp_path, settings):
     X, y = jarvis_rows
-    settings = dict(max_epochs=7, patience=3, checkpoint_every=2, lr_schedule=lr_schedule)
+    settings = dict(max_epochs=7, checkpoint_every=2, **settings)
     whole = small(BRNetRegressor, checkpoint_dir=tmp_path / "a", **settings).fit(X, y)
 
     crashed = small(BRNetRegressor, checkpoint_dir=tmp_path / "b", callbacks=[Crash(5)],
                     **settings)
     with pytest.raises(RuntimeError, match="simulated crash"):
         crashed.fit(X, y)
-    assert (tmp_path / "b" / "last.pt").exists() and (tmp_path / "b" / "best.pt").exists()
+    validated = "validation_fraction" not in settings
+    assert (tmp_path / "b" / "last.pt").exists()
+    assert (tmp_path / "b" / "best.pt").exists() == validated
 
     resumed = small(BRNetRegressor, checkpoint_dir=tmp_path / "b", **settings)
     resumed.fit(X, y, resume=True)
     np.testing.assert_array_equal(resumed.predict(X), whole.predict(X))
-    np.testing.assert_array_equal(resumed.history_[:, "valid_loss"],
-                                  whole.history_[:, "valid_loss"])
+    loss = "valid_loss" if validated else "train_loss"
+    np.testing.assert_array_equal(resumed.history_[:, loss], whole.history_[:, loss])
     assert resumed.n_epochs_ == whole.n_epochs_
     assert resumed.stop_reason_ == whole.stop_reason_
+    if "average_weights" in settings:
+        assert resumed.history_[-1, "averaged_epochs"] == 4  # epochs 4-7, as uninterrupted
 
 
 def test_best_checkpoint_holds_the_best_weights(jarvis_rows, tmp_path):

@@ -48,7 +48,7 @@ _PARAM_CLASSES: dict[str, type] = {
 #: Estimator parameters added after the first file format, with the values that
 #: reproduce how older files were trained.
 _PARAMETERS_ADDED_LATER = {"width": 1.0, "warmup": 0.0, "bn_momentum": 0.01,
-                           "input_init": "glorot"}
+                           "input_init": "glorot", "average_weights": None}
 #: A regressor's parameters added later, likewise (older regressors learnt raw targets).
 _REGRESSOR_PARAMETERS_ADDED_LATER = {"standardize_target": False}
 #: A network's recommended-recipe parameters added later, as saved (encoded): older

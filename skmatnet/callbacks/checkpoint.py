@@ -2,7 +2,7 @@
 
 skorch's ``Checkpoint``/``LoadInitState`` save the weights, optimizer and
 history; an identical resumption also needs the random states, the
-early-stopping and learning-rate-schedule state, and a check that the
+early-stopping, learning-rate-schedule and weight-averaging state, and a check that the
 checkpoint belongs to this fit, so this callback writes one file with all of it.
 """
 
@@ -15,9 +15,11 @@ import joblib
 import torch
 from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from skorch.history import History
+from torch.optim.swa_utils import AveragedModel
 
 from .._io import atomic_open
 from ..exceptions import CheckpointError
+from .averaging import WeightAveraging
 from .guards import find_callback
 
 __all__ = ["BEST_WEIGHTS", "CHECKPOINT_FORMAT", "LAST_CHECKPOINT", "Checkpointer",
@@ -44,7 +46,7 @@ class Checkpointer(Callback):
 
     ``last.pt`` holds everything a resumed fit needs to continue exactly as an
     uninterrupted one: weights, optimizer state, history, random states, the
-    early-stopping and learning-rate-schedule state. ``best.pt`` holds the
+    early-stopping, learning-rate-schedule and weight-averaging state. ``best.pt`` holds the
     weights of the best validation epoch so far. Both are written atomically
     and load with ``torch.load(..., weights_only=True)``.
 
@@ -93,7 +95,8 @@ class Checkpointer(Callback):
         -------
         dict
             The weights, optimizer, history, random states, identity and, where
-            present, the early-stopping and LR-scheduler states (as ``last.pt`` holds).
+            present, the early-stopping, LR-scheduler and weight-averaging states (as
+            ``last.pt`` holds).
         """
         states = {"torch": torch.get_rng_state()}
         if torch.cuda.is_available() and str(net.device).startswith("cuda"):
@@ -119,6 +122,9 @@ class Checkpointer(Callback):
         scheduler = find_callback(net, LRScheduler)
         if scheduler is not None and hasattr(scheduler.lr_scheduler_, "state_dict"):
             state["lr_scheduler"] = scheduler.lr_scheduler_.state_dict()
+        averaging = find_callback(net, WeightAveraging)
+        if averaging is not None and averaging.averaged_ is not None:
+            state["weight_averaging"] = averaging.averaged_.state_dict()
         return state
 
 
@@ -192,3 +198,7 @@ def restore_state(net, state: dict) -> None:
     scheduler = find_callback(net, LRScheduler)
     if scheduler is not None and "lr_scheduler" in state:
         scheduler.lr_scheduler_.load_state_dict(state["lr_scheduler"])
+    averaging = find_callback(net, WeightAveraging)
+    if averaging is not None and "weight_averaging" in state:
+        averaging.averaged_ = AveragedModel(net.module_)
+        averaging.averaged_.load_state_dict(state["weight_averaging"])

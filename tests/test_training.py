@@ -241,8 +241,15 @@ def test_the_average_is_kept_only_where_validation_finds_it_no_worse(jarvis_rows
     assert val_mae[1] == pytest.approx(min(best.history_[:, "valid_loss"]), rel=1e-5)
     if averaged:
         assert val_mae[0] < val_mae[1]
+        # the average's validation loss is recorded, in the target's units
+        assert kept.history_[-1, "averaged_valid_loss"] == pytest.approx(val_mae[0], rel=1e-5)
     else:  # the same training, and the best epoch's weights
         np.testing.assert_array_equal(kept.predict(X), best.predict(X))
+        assert kept.history_[-1, "averaged_valid_loss"] > val_mae[1]
+    # `skmatnet train` reports the validation loss of the weights kept, either way
+    from skmatnet.cli.train import _validation_loss
+
+    assert _validation_loss(kept) == pytest.approx(val_mae[0], rel=1e-5)
 
 
 # -- checkpoints -------------------------------------------------------------

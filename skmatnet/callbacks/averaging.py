@@ -22,7 +22,8 @@ class WeightAveraging(Callback):
     the average is kept only if its validation loss is at most that of the best
     epoch (which early stopping has restored); else the best epoch stays. The
     number of epochs in the kept average (0: the best epoch was kept) is
-    recorded in the history's last row as ``averaged_epochs``. A fit that
+    recorded in the history's last row as ``averaged_epochs``, and the average's
+    validation loss as ``averaged_valid_loss``. A fit that
     diverged or was interrupted keeps the weights the guards put back.
 
     Parameters
@@ -104,7 +105,9 @@ class WeightAveraging(Callback):
         count = int(averaged.n_averaged)
         if self.dataset_valid_ is not None and "valid_loss" in net.history[-1]:
             best = min(net.history[self.first_row_:, "valid_loss"])
-            if self._validation_loss(net) > best:
+            loss = self._validation_loss(net)
+            net.history.record("averaged_valid_loss", loss)
+            if loss > best:
                 net.module_.load_state_dict(kept)
                 count = 0
         net.history.record("averaged_epochs", count)

@@ -285,6 +285,11 @@ def _summarise(data, nets, seconds: float, output: Path, units: str) -> None:
     print(f"epochs: {', '.join(str(n.n_epochs_) for n in nets)} (stopped by "
           f"{', '.join(stops)}); best epoch "
           f"{', '.join(str(n.best_epoch_) for n in nets)}{held_out}")
+    averaged = [n.history_[-1].get("averaged_epochs") for n in nets]
+    if any(averaged):
+        print("kept weights: " + ", ".join(
+            f"the average of the last {count} epochs" if count else "the best epoch"
+            for count in averaged))
     scores = [_validation_loss(n) for n in nets]
     if all(score is not None for score in scores):
         metric = "log-loss" if data.task == "classification" else "MAE"
@@ -294,7 +299,10 @@ def _summarise(data, nets, seconds: float, output: Path, units: str) -> None:
 
 
 def _validation_loss(net) -> float | None:
-    """The held-out loss of the epoch the network kept (MAE, or log-loss for a classifier)."""
+    """The held-out loss of the weights the network kept (MAE, or log-loss for a
+    classifier): its best epoch's, or those of the average of epochs it kept instead."""
     if net.best_epoch_ is None:
         return None
+    if net.history_[-1].get("averaged_epochs"):
+        return float(net.history_[-1, "averaged_valid_loss"])
     return float(net.history_[net.best_epoch_ - 1, "valid_loss"])

@@ -44,7 +44,7 @@ class _Fit:
     validation: tuple | None
     split_seed: int | None
     first_row: int
-    starts_run: bool = True  # fit, not partial_fit nor a warm start: averaging applies
+    starts_run: bool  # fit, not partial_fit nor a warm start: averaging applies
     resume_from: dict | None = None
     identity: dict | None = None
     interrupted: bool = False

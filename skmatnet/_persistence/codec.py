@@ -51,11 +51,6 @@ _PARAMETERS_ADDED_LATER = {"width": 1.0, "warmup": 0.0, "bn_momentum": 0.01,
                            "input_init": "glorot", "average_weights": None}
 #: A regressor's parameters added later, likewise (older regressors learnt raw targets).
 _REGRESSOR_PARAMETERS_ADDED_LATER = {"standardize_target": False}
-#: A network's recommended-recipe parameters added later, as saved (encoded): older
-#: ElemNet models trained with the published dropout rates.
-_NETWORK_PARAMETERS_ADDED_LATER = {
-    "elemnet": {"module__dropout": {"__tuple__": [0.2, 0.1, 0.3, 0.2]}},
-}
 _CLASS_NAMES = {cls: name for name, cls in _PARAM_CLASSES.items()}
 
 
@@ -85,6 +80,13 @@ def _encode(value: Any) -> Any:
     if isinstance(value, type) and value in _CLASS_NAMES:
         return {"__class__": _CLASS_NAMES[value]}
     raise _NotJSON
+
+
+#: A network's recommended-recipe parameters added later, as saved (encoded): older
+#: ElemNet models trained with the published dropout rates.
+_NETWORK_PARAMETERS_ADDED_LATER = {
+    "elemnet": {"module__dropout": _encode(nets.elemnet.ELEMNET_DROPOUT)},
+}
 
 
 def _decode(value: Any, path: Path) -> Any:

@@ -221,7 +221,7 @@ class MatNetBase(TrainingMixin, FastPathMixin, PretrainedMixin):
         args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)
         if kwargs.get("lr") == AUTO:
             kwargs["lr"] = self._setting("lr")
-        return args, kwargs
+        return args, self._with_fused_adam(kwargs)
 
     def _pretrained_width(self) -> float | None:
         if self.init_from is None or not self._is_auto("width"):

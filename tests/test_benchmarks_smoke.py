@@ -18,7 +18,7 @@ from shared_data import needs_data
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 SCRIPTS = ["training_speed", "prediction_speed", "fit_memory", "training_options",
            "time_to_accuracy", "featurize_once", "recipe_search", "threads",
-           "batchnorm_momentum", "ensembles", "default_recipe", "discovery"]
+           "batchnorm_momentum", "ensembles", "default_recipe", "discovery", "adam_kernel"]
 
 
 @pytest.fixture

@@ -633,6 +633,36 @@ def test_an_elemnet_saved_before_it_dropped_dropout_loads_with_the_published_rat
     np.testing.assert_array_equal(loaded.predict(X[:50]), net.predict(X[:50]))
 
 
+def test_an_ensemble_template_saved_before_parameters_existed_gets_the_values_it_trained_with(
+        jarvis, tmp_path):
+    # The template refits and fine-tunes the ensemble: like its members, it gets the values
+    # the file was trained with for parameters added after it was saved, not today's defaults.
+    formulas, _, y = jarvis
+    member = Pipeline([("ef", ElementFractionTransformer()),
+                       ("net", ElemNetRegressor(max_epochs=1, batch_size=64,
+                                                module__widths=(16, 8, 8), random_state=0))])
+    ensemble = MatNetEnsembleRegressor(member, n_estimators=2).fit(formulas[:200], y[:200])
+    path = save_model(ensemble, tmp_path / "ensemble.skmatnet")
+    later = ("module__dropout", "average_weights", "standardize_target", "input_init")
+
+    def forget(data):
+        config = json.loads(data)
+        net = config["estimator"]["steps"][-1]
+        assert net["class"] == "skmatnet.ElemNetRegressor"
+        for name in later:
+            net["params"].pop(name)
+        return json.dumps(config).encode()
+
+    rewrite(path, **{"ensemble.json": forget})
+    template = load_model(path).estimator.named_steps["net"].get_params()
+    assert template["module__dropout"] == ELEMNET_DROPOUT
+    assert template["average_weights"] is None
+    assert template["standardize_target"] is False
+    assert template["input_init"] == "glorot"
+    untouched = load_model(save_model(ensemble, tmp_path / "today.skmatnet"))
+    assert untouched.estimator.named_steps["net"].get_params()["module__dropout"] == 0.0
+
+
 @pytest.mark.parametrize("metadata, error, match", [
     ({"rows": (1, 2)}, TypeError, r"metadata\['rows'\]=\(1, 2\).* not tuple; use a list"),
     ({"test_metrics": {"mae": np.float32(0.1)}}, TypeError,

@@ -20,6 +20,7 @@ import torch
 from skorch.dataset import Dataset
 
 from .. import nets
+from .._registry import NETWORK_SPECS
 from ..exceptions import CallbacksNotSavedWarning
 from .layout import (  # noqa: F401  (the modules of the format import them from here)
     _CONFIG,
@@ -87,6 +88,25 @@ def _encode(value: Any) -> Any:
 _NETWORK_PARAMETERS_ADDED_LATER = {
     "elemnet": {"module__dropout": _encode(nets.elemnet.ELEMNET_DROPOUT)},
 }
+
+
+def _with_parameters_added_later(class_name: str, params: dict) -> dict:
+    """An estimator's saved (encoded) ``params``, completed with the values of the parameters
+    added after it was saved that reproduce how it was trained.
+
+    Every place that rebuilds an estimator or its network from a file uses this: the model
+    itself, an ensemble's template, and the network that ``init_from`` starts from.
+    ``class_name``: as the file names it (``"skmatnet.ElemNetRegressor"``).
+    """
+    name = class_name.rpartition(".")[2]
+    spec = next((s for s in NETWORK_SPECS if name in (s.regressor, s.classifier)), None)
+    if spec is None:
+        return params
+    defaults = dict(_PARAMETERS_ADDED_LATER)
+    if name == spec.regressor:
+        defaults.update(_REGRESSOR_PARAMETERS_ADDED_LATER)
+    defaults.update(_NETWORK_PARAMETERS_ADDED_LATER.get(spec.name, {}))
+    return {**defaults, **params}
 
 
 def _decode(value: Any, path: Path) -> Any:

@@ -34,6 +34,7 @@ from .codec import (
     _params,
     _require,
     _versions,
+    _with_parameters_added_later,
 )
 from .single import _ESTIMATORS, _TRANSFORMERS, _split_model
 
@@ -121,7 +122,10 @@ def _template_from(spec: Any, path: Path) -> Any:
     if name not in known:
         raise ModelFileError(path, f"{_ENSEMBLE_CONFIG} names the class {name!r}, which is not "
                                    "an skmatnet estimator or transformer")
-    return _build(known[name], _require(spec, "params", path, "", dict), path, name)
+    # A template saved before some parameters existed gets the values it was trained with,
+    # as its members do.
+    params = _with_parameters_added_later(name, _require(spec, "params", path, "", dict))
+    return _build(known[name], params, path, name)
 
 
 def load_ensemble(path: Path, device: Any, load_member: Callable[..., Any]) -> Any:

@@ -35,7 +35,14 @@ from .archive import (
     open_model_archive,
     saved_state,
 )
-from .codec import _CONFIG, _PARAMETERS_ADDED_LATER, ModelFileError, _decode, _require, _short
+from .codec import (
+    _CONFIG,
+    ModelFileError,
+    _decode,
+    _require,
+    _short,
+    _with_parameters_added_later,
+)
 
 __all__ = ["SavedNetwork", "read_network"]
 
@@ -116,8 +123,8 @@ def _read_single(path: Path) -> SavedNetwork:
             path, f"{_CONFIG} names the estimator class {class_name!r}, which is not one of "
             f"{', '.join(known)}"
         )
-    params = _decode({**_PARAMETERS_ADDED_LATER, **_require(spec, "params", path, "estimator ",
-                                                            dict)}, path)
+    params = _decode(_with_parameters_added_later(
+        class_name, _require(spec, "params", path, "estimator ", dict)), path)
     fitted = _require(spec, "fitted", path, "estimator ", dict)
     n_features = _require(fitted, "n_features_in_", path, "fitted attribute ", int)
     n_outputs = _require(fitted, "n_outputs_", path, "fitted attribute ", int)

@@ -34,9 +34,6 @@ from .card import check_metadata, model_card, saved_at
 from .codec import (
     _CONFIG,
     _FORMAT_NAME,
-    _NETWORK_PARAMETERS_ADDED_LATER,
-    _PARAMETERS_ADDED_LATER,
-    _REGRESSOR_PARAMETERS_ADDED_LATER,
     _WEIGHTS,
     FORMAT_VERSION,
     ModelFileError,
@@ -49,6 +46,7 @@ from .codec import (
     _require,
     _short,
     _versions,
+    _with_parameters_added_later,
 )
 
 __all__ = ["load_single", "save_single"]
@@ -196,14 +194,10 @@ def load_single(path: Path, device: Any = None) -> Any:
             path, f"{_CONFIG} names the estimator class {class_name!r}, which is not one of "
             f"{', '.join(sorted(_ESTIMATORS))}"
         )
-    params = _require(spec, "params", path, "estimator ", dict)
-    # A file without these parameters was trained before they existed, when every
-    # network had its published width and the rate no warm-up.
-    params = {**_PARAMETERS_ADDED_LATER, **params}
-    if issubclass(_ESTIMATORS[class_name], estimators.MatNetRegressor):
-        params = {**_REGRESSOR_PARAMETERS_ADDED_LATER, **params}
-    params = {**_NETWORK_PARAMETERS_ADDED_LATER.get(_ESTIMATORS[class_name]._network_spec.name,
-                                                    {}), **params}
+    # A file without some parameters was trained before they existed (every network at its
+    # published width, no warm-up, ...): it gets the values it was trained with.
+    params = _with_parameters_added_later(
+        class_name, _require(spec, "params", path, "estimator ", dict))
     net = _build(_ESTIMATORS[class_name], params, path, class_name)
     if device is not None:
         net.set_params(device=device)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from _common import cpu_model
 
 from skmatnet._registry import NETWORK_SPECS
 
@@ -67,16 +67,6 @@ def _relative(path: str) -> str:
 
 def is_cuda(device) -> bool:
     return torch.device(device).type == "cuda"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def device_name(device) -> str:

@@ -17,9 +17,9 @@ import torch
 __all__ = ["DeviceMixin", "resolve_device"]
 
 #: Devices whose fused Adam/AdamW kernel a fit uses unless the user picks a kernel. On a CPU
-#: the fused step made a fit 1.5-1.7x faster at batch 16-32, where the per-parameter loop of
-#: torch's default kernel took half of each step (docs/performance.md, "Options"); other
-#: devices keep torch's own choice.
+#: the fused step made the epochs of a fit at the defaults 1.6-1.8x faster at batch 16 and
+#: 1.1-1.4x at batch 256: torch's default kernel loops over the parameter tensors in Python
+#: (benchmarks/adam_kernel.py, docs/performance.md); other devices keep torch's own choice.
 FUSED_ADAM_DEVICES = ("cpu", "cuda")
 
 

@@ -69,3 +69,14 @@ def save(name: str, rows: list[dict], extra: dict | None = None) -> tuple[Path, 
         writer.writeheader()
         writer.writerows(rows)
     return json_path, csv_path
+
+
+def print_and_save(name: str, rows: list[dict], info: dict, args) -> tuple[Path, Path]:
+    """The usual end of a script: the rows as a table, then saved with the setup, the
+    machine and the arguments (``name`` gets ``_smoke`` under ``--smoke``)."""
+    print(markdown_table(rows, list(rows[0])))
+    info.update(machine())
+    paths = save(name + ("_smoke" if args.smoke else ""), rows,
+                 {"setup": info, "args": vars(args)})
+    print("saved", *paths)
+    return paths

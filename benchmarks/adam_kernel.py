@@ -30,7 +30,7 @@ from _bench import (
     parse_rows,
     setup,
 )
-from _common import machine, markdown_table, ratio, save
+from _common import print_and_save, ratio
 from skorch.callbacks import Callback
 
 import skmatnet
@@ -106,11 +106,7 @@ def main(argv=None) -> None:
                    "wall s/epoch, torch default": round(plain_wall, 3)}
             print(row, flush=True)
             rows.append(row)
-    print(markdown_table(rows, list(rows[0])))
-    info.update(machine())
-    paths = save("adam_kernel" + ("_smoke" if args.smoke else ""), rows,
-                 {"setup": info, "args": vars(args)})
-    print("saved", *paths)
+    print_and_save("adam_kernel", rows, info, args)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import argparse
 
 import numpy as np
 from _bench import add_common_arguments, brnet_protocol, setup
-from _common import machine, markdown_table, save
+from _common import print_and_save
 
 import skmatnet
 
@@ -51,11 +51,7 @@ def main(argv=None) -> None:
                    "train loss, last epoch": round(float(train[-1]), 3)}
             print(row, flush=True)
             rows.append(row)
-    print(markdown_table(rows, list(rows[0])))
-    info.update(machine())
-    paths = save("batchnorm_momentum" + ("_smoke" if args.smoke else ""), rows,
-                 {"setup": info, "args": vars(args)})
-    print("saved", *paths)
+    print_and_save("batchnorm_momentum", rows, info, args)
 
 
 if __name__ == "__main__":

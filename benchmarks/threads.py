@@ -19,7 +19,7 @@ from statistics import median
 
 import torch
 from _bench import ESTIMATORS, add_common_arguments, brnet_protocol, setup
-from _common import machine, markdown_table, ratio, save
+from _common import print_and_save, ratio
 
 import skmatnet
 
@@ -75,11 +75,7 @@ def main(argv=None) -> None:
             print(row, flush=True)
             rows.append(row)
     torch.set_num_threads(info["threads"])
-    print(markdown_table(rows, list(rows[0])))
-    info.update(machine())
-    paths = save("threads" + ("_smoke" if args.smoke else ""), rows,
-                 {"setup": info, "args": vars(args)})
-    print("saved", *paths)
+    print_and_save("threads", rows, info, args)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ split's training part; ``full`` is all of it. Parts (``--part``):
 - ``curves``: learning curves of BRNet at its defaults, at the previous defaults
   (AdamW 4e-3, batch 256, width 0.5, 100 epochs, raw targets), ExtraTrees (300
   trees) and HistGradientBoosting (scikit-learn's defaults), per dataset, size and seed;
+  ``--models`` picks among these and the other networks at their defaults
+  (``--models defaults,irnet,elemnet,extratrees``);
 - ``networks``: every network at its defaults (and at the previous defaults) on
   the full training part, several seeds: test MAE and the largest jump of the
   training loss over its best so far (``spike``: 10 means the loss rose to ten
@@ -48,14 +50,21 @@ import _common
 import numpy as np
 from _common import markdown_table
 
+from skmatnet._registry import NETWORK_SPECS
+
 PARTS = ("curves", "networks", "classification", "csv")
 CURVE_SIZES = ["100", "300", "1000", "3000", "10000", "full"]
 #: The csv part's folds: Matbench's (``KFold(5, shuffle=True, random_state=18012019)``).
 CSV_FOLDS, CSV_FOLD_SEED = 5, 18012019
-#: The learning curves' models, by the short name ``--models`` takes.
+#: The learning curves' models, by the short name ``--models`` takes: BRNet's recipes, the
+#: trees, and every other network at its defaults (by its registry name) ...
 CURVE_MODELS = {"defaults": "BRNet, defaults", "glorot": "BRNet, Glorot inputs",
                 "previous": "BRNet, previous defaults",
+                **{spec.name: f"{spec.module_class}, defaults" for spec in NETWORK_SPECS
+                   if spec.name != "brnet"},
                 "extratrees": "ExtraTrees", "hgb": "HistGradientBoosting"}
+#: ... of which a run without ``--models`` compares these.
+DEFAULT_CURVE_MODELS = ("defaults", "glorot", "previous", "extratrees", "hgb")
 #: The defaults with the papers' random input layers instead of the element-informed start.
 GLOROT_INPUTS = {"input_init": "glorot"}
 #: The recommended recipe before the rules (issue 23), as explicit parameters.
@@ -249,7 +258,7 @@ def _labelled(args) -> str:
 
 def _models(args, seed: int):
     if args.part in ("curves", "csv"):
-        chosen = [CURVE_MODELS[m] for m in args.models or list(CURVE_MODELS)]
+        chosen = [CURVE_MODELS[m] for m in args.models or DEFAULT_CURVE_MODELS]
         if args.label:
             chosen = [f"BRNet, {args.label}" if m == "BRNet, defaults" else m for m in chosen]
         yield from _regression_models(chosen, seed, args.smoke)
@@ -418,7 +427,8 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")],
                         default=[0, 1, 2])
     parser.add_argument("--models", type=lambda s: s.split(","), default=None,
-                        help=f"curves/csv: a subset of {','.join(CURVE_MODELS)} (all)")
+                        help=f"curves/csv: some of {','.join(CURVE_MODELS)} (default "
+                             f"{','.join(DEFAULT_CURVE_MODELS)})")
     parser.add_argument("--networks", type=lambda s: s.split(","), default=None,
                         help="networks/classification: a subset of the networks (default all)")
     parser.add_argument("--previous", action="store_true",
@@ -437,6 +447,10 @@ def main(argv=None) -> None:
     parser.add_argument("--report", action="store_true")
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.models or ()) - set(CURVE_MODELS))
+    if unknown:
+        parser.error(f"--models: no model {', '.join(unknown)} (choose from "
+                     f"{', '.join(CURVE_MODELS)})")
     import torch
 
     torch.set_num_threads(args.threads)
@@ -449,6 +463,8 @@ def main(argv=None) -> None:
                 ("classification", "jarvis_optb88vdw_bandgap", None),
                 ("csv", _smoke_csv(), None)):
             args.datasets = [dataset]
+            # the csv part with another network too, as a user comparing networks runs it
+            args.models = [*DEFAULT_CURVE_MODELS, "irnet"] if args.part == "csv" else None
             run(args)
         report(smoke=True)
         return

@@ -30,8 +30,10 @@ module : torch.nn.Module class or instance
     sets) unless ``optimizer__fused`` or ``optimizer__foreach`` is given.
 lr : float or "auto", default="auto"
     Peak learning rate of the schedule. ``"auto"``: 4e-3 at batch 256,
-    scaled by the square root of a smaller batch size (1e-3 at batch 16);
-    see ``effective_params_``. The papers: a constant 1e-4.
+    scaled by the square root of a smaller batch size (1e-3 at batch 16),
+    falling above 16,384 rows, and for a regressor below about 320 rows by
+    100 / the schedule's epochs (3.5e-4 on 100 rows; not for the networks
+    with batch norm); see ``effective_params_``. The papers: a constant 1e-4.
 max_epochs : int or None, default=None
     Length of the schedule in epochs. ``None``: 100 epochs and at least
     2,000 optimizer steps (a few hundred rows train for several hundred

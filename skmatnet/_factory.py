@@ -92,6 +92,7 @@ def make_estimator(spec: NetworkSpec, kind: str, base: type, network: type) -> t
         "_paper_patience": spec.paper_patience,
         "_recipe_overrides": {k: dict(v) for k, v in spec.recipe_overrides.items()},
         "_rate_falls_on_large_sets": spec.rate_falls_on_large_sets,
+        "_rate_falls_on_small_sets": spec.rate_falls_on_small_sets,
         "_test_module_params": dict(spec.tiny_params),
     }
     cls = type(base)(name, (base,), namespace)

@@ -57,6 +57,8 @@ class RecipeMixin(ABC):
     _task: str = "regression"
     #: Whether the rules lower this network's peak rate on large sets (its registry entry).
     _rate_falls_on_large_sets: bool = True
+    #: Whether the rules lower a regressor's peak rate on few rows (its registry entry).
+    _rate_falls_on_small_sets: bool = True
 
     @abstractmethod
     def _has_validation(self) -> bool:
@@ -94,6 +96,7 @@ class RecipeMixin(ABC):
             rules = {**recommended_settings(
                          n_rows - held_out, self._task,
                          rate_falls_on_large_sets=self._rate_falls_on_large_sets,
+                         rate_falls_on_small_sets=self._rate_falls_on_small_sets,
                          fine_tuning=getattr(self, "init_from", None) is not None,
                          **({} if width is None else {"width": width})),
                      "validation_fraction": validation_fraction_for(n_rows, self._task)}

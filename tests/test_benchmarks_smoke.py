@@ -54,8 +54,8 @@ def test_benchmark_runs(script, bench, capsys, monkeypatch):
     if script == "default_recipe":  # the csv part: five folds of a user's file per model
         folds = {row["model"]: row["folds"] for row in saved["rows"] if row.get("folds")}
         assert folds == {"BRNet, defaults": 5, "BRNet, Glorot inputs": 5,
-                         "BRNet, previous defaults": 5, "ExtraTrees": 5,
-                         "HistGradientBoosting": 5}
+                         "BRNet, previous defaults": 5, "IRNet, defaults": 5,
+                         "ExtraTrees": 5, "HistGradientBoosting": 5}
     assert saved["setup"]["smoke"] is True
 
 

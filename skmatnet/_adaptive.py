@@ -43,15 +43,15 @@ LARGE_SET_ROWS = LARGE_BATCH * ROWS_PER_BATCH
 #: epochs against 0.9514 in 26, log-loss 0.250 against 0.259; IRNet lost, 0.9487 against 0.9511).
 MIN_EPOCHS = {"regression": 100, "classification": 12}
 MIN_STEPS = {"regression": 2000, "classification": 1000}
-#: A regressor whose schedule is longer than ``MIN_EPOCHS`` (fewer than about 320 rows: 2,000
-#: steps of batch 16 are 286 epochs of 100 rows) peaks at a rate lower in proportion, so each
-#: row gets the rate times passes of a 100-epoch schedule. On 100 rows the full rate overfit
-#: the networks without batch normalisation (BRNet, JARVIS band gap, sixteen draws: 0.727 eV
-#: at 1e-3, 0.698 at 3.5e-4, ExtraTrees 0.707; formation energy, eight draws: 0.491 and 0.462
-#: eV/atom), while on 300 rows a lower rate lost (band gap 0.562 at 1e-3, 0.580 at 2.5e-4).
-#: The networks with batch normalisation lost at the lower rate (IRNet 0.623 → 0.706 eV,
-#: eight draws): their registry entries turn it off. Fine-tuning keeps its own measured share
-#: (``FINE_TUNING_LR_FACTOR``) of the batch's rate.
+# A regressor whose schedule is longer than ``MIN_EPOCHS`` (fewer than about 320 rows: 2,000
+# steps of batch 16 are 286 epochs of 100 rows) peaks at a rate lower in proportion, so each
+# row gets the rate times passes of a 100-epoch schedule. On 100 rows the full rate overfit
+# the networks without batch normalisation (BRNet, JARVIS band gap, sixteen draws: 0.727 eV
+# at 1e-3, 0.698 at 3.5e-4, ExtraTrees 0.707; formation energy, eight draws: 0.491 and 0.462
+# eV/atom), while on 300 rows a lower rate lost (band gap 0.562 at 1e-3, 0.580 at 2.5e-4).
+# The networks with batch normalisation lost at the lower rate (IRNet 0.623 → 0.706 eV,
+# eight draws): their registry entries turn it off. Fine-tuning keeps its own measured share
+# (``FINE_TUNING_LR_FACTOR``) of the batch's rate.
 #: Share of the schedule after which the epochs' weights are averaged (``None``: the kept
 #: epoch's weights); the average is kept where its validation loss is no worse than the best
 #: epoch's. A classifier's validation log-loss bottoms out in the schedule's second half, and
@@ -62,7 +62,7 @@ AVERAGE_WEIGHTS = {"regression": None, "classification": 0.5}
 WIDTH = 0.5
 #: ... and a classifier's from ``LARGE_SET_ROWS`` training rows on: the published width, at
 #: half the rate (the width rule below). JARVIS metals (19,528 rows), BRNet, ten seeds: ROC-AUC
-#: 0.9562 against 0.9554 at width 0.5 (better on eight), log-loss 0.2454 against 0.2465; OQMD
+#: 0.9562 against 0.9554 at width 0.5 (better on eight), log-loss 0.2454 against 0.2464; OQMD
 #: metals (249,031 rows), one seed: 0.9894 against 0.9891, log-loss 0.0605 against 0.0612;
 #: three times the compute. On 1,000 and 3,000 rows the wider network did no better.
 LARGE_SET_CLASSIFIER_WIDTH = 1.0

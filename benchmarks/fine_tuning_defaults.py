@@ -73,11 +73,7 @@ def _model(variant: str, path: Path, n_rows: int, seed: int):
     from sklearn.ensemble import ExtraTreesRegressor
 
     from skmatnet import BRNetRegressor
-    from skmatnet._adaptive import (
-        FINE_TUNING_LR_FACTOR,
-        recommended_settings,
-        validation_fraction_for,
-    )
+    from skmatnet._adaptive import recommended_settings, validation_fraction_for
 
     if variant == "ExtraTrees":
         return ExtraTreesRegressor(n_estimators=300, n_jobs=1, random_state=seed)
@@ -86,10 +82,10 @@ def _model(variant: str, path: Path, n_rows: int, seed: int):
                               else "elements")
     factor, frozen = VARIANTS[variant]
     share = validation_fraction_for(n_rows) or 0.0
-    # the factors scale the rate that fine-tuning starts from (the batch's, without the lower
-    # rate of a from-scratch fit on few rows): the rules' fine-tuning rate over its factor
+    # the factors scale the rate that fine-tuning starts from: the batch's, without the lower
+    # rate of a from-scratch fit on few rows
     rule = recommended_settings(n_rows - int(np.ceil(share * n_rows)),
-                                fine_tuning=True)["lr"] / FINE_TUNING_LR_FACTOR
+                                rate_falls_on_small_sets=False)["lr"]
     return BRNetRegressor(init_from=str(path), lr=float(f"{rule * factor:.2g}"),
                           freeze_layers=frozen, random_state=seed)
 

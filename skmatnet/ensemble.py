@@ -409,9 +409,8 @@ class MatNetEnsembleRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator)
             # rounding of the division, the product and the sum (it fell one place outside)
             eps = np.finfo(np.result_type(mean, std)).eps
             half = float(scores[rank - 1]) * (weight * std + offset) * (1 + 4 * eps)
-            return np.column_stack([np.nextafter(mean - half, -np.inf),
-                                    np.nextafter(mean + half, np.inf)])
-        return np.column_stack([mean - half, mean + half])
+        return np.column_stack([np.nextafter(mean - half, -np.inf),
+                                np.nextafter(mean + half, np.inf)])
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

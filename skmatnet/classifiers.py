@@ -5,8 +5,10 @@ parameters, the training recipe, fitting and its guards, shared with the
 regressors) what classification needs: labels of any type encoded to
 ``classes_``, one network output per class, cross-entropy with optional class
 weights, a validation split stratified on the labels, and
-``predict_proba`` / ``decision_function``. The concrete classifiers
-(``BRNetClassifier``, ...) are made from the registry, as the regressors are.
+``predict_proba`` / ``decision_function``, with a temperature fitted on the
+validation rows so that the probabilities are as sure as the network is right.
+The concrete classifiers (``BRNetClassifier``, ...) are made from the registry,
+as the regressors are.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ._estimator_docs import document_estimator, with_shared_sections
 from ._factory import define_estimators
 from ._registry import estimator_names
 from ._validation import check_labels
+from .callbacks import TemperatureScaling
 
 __all__ = ["MatNetClassifier", *estimator_names("classifier")]
 
@@ -64,10 +67,11 @@ class MatNetClassifier(MatNetBase, NeuralNetClassifier):
 
     The network gets one output per class (two for a binary task) and is
     trained with cross-entropy; ``predict_proba`` is the softmax of those
-    outputs. Labels may be strings, integers or booleans. Everything else (the
-    recommended recipe, ``from_recipe("paper")``, early stopping on the
-    validation loss, ``max_time``, checkpoints, Ctrl-C, the device) is the
-    regressors'.
+    outputs divided by ``temperature_``, fitted on the validation rows
+    (``temperature_scaling``). Labels may be strings, integers or booleans.
+    Everything else (the recommended recipe, ``from_recipe("paper")``, early
+    stopping on the validation loss, ``max_time``, checkpoints, Ctrl-C, the
+    device) is the regressors'.
     """
 
     _task = "classification"
@@ -78,13 +82,17 @@ class MatNetClassifier(MatNetBase, NeuralNetClassifier):
         **MatNetBase._parameter_constraints,
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "classes": ["array-like", None],
+        "temperature_scaling": ["boolean"],
     }
+    #: The papers' classifiers returned the softmax of their outputs as it was.
+    _paper_settings = {"temperature_scaling": False}  # noqa: RUF012 - read only
 
     def __init__(self, module, *, criterion=torch.nn.CrossEntropyLoss, class_weight=None,
-                 classes=None, **kwargs):
+                 classes=None, temperature_scaling=True, **kwargs):
         super().__init__(module, criterion=criterion, **kwargs)
         self.class_weight = class_weight
         self.classes = classes
+        self.temperature_scaling = temperature_scaling
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -95,6 +103,16 @@ class MatNetClassifier(MatNetBase, NeuralNetClassifier):
         # skorch's classifier adds a validation-accuracy scorer that predicts the
         # validation set once more every epoch; the loss (log-loss) is what is monitored.
         return NeuralNet._default_callbacks.fget(self)
+
+    def get_default_callbacks(self):
+        callbacks = list(super().get_default_callbacks())
+        if self.temperature_scaling and self._has_validation():
+            # After early stopping and weight averaging, which choose the weights it fits.
+            choosing = [i for i, (name, _) in enumerate(callbacks)
+                        if name in ("early_stopping", "weight_averaging")]
+            at = max(choosing) + 1 if choosing else len(callbacks)
+            callbacks.insert(at, ("temperature_scaling", TemperatureScaling()))
+        return callbacks
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -203,6 +221,9 @@ class MatNetClassifier(MatNetBase, NeuralNetClassifier):
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
+        # The validation loss of each epoch is that of the plain softmax; a temperature is
+        # fitted at the end of training (TemperatureScaling), where there are validation rows.
+        self.temperature_ = 1.0
         classes = self.classes_
         if classes.dtype.kind in "biuf" and np.array_equal(classes, np.arange(len(classes))):
             return  # the labels are their positions
@@ -236,7 +257,8 @@ class MatNetClassifier(MatNetBase, NeuralNetClassifier):
     # -- prediction
 
     def decision_function(self, X):
-        """The network's class scores (logits) for ``X``.
+        """The network's class scores (logits) for ``X``, before the temperature that
+        :meth:`predict_proba` divides them by (which changes no row's order).
 
         Parameters
         ----------
@@ -251,8 +273,15 @@ class MatNetClassifier(MatNetBase, NeuralNetClassifier):
         scores = self._network_output(X)
         return scores[:, 1] - scores[:, 0] if scores.shape[1] == 2 else scores
 
+    def _scaled_scores(self, X) -> np.ndarray:
+        """The network's class scores for ``X`` divided by the fitted temperature."""
+        scores = self._network_output(X)
+        # a model file from before temperatures has none: its probabilities are unscaled
+        return scores / getattr(self, "temperature_", 1.0)
+
     def predict_proba(self, X):
-        """Class probabilities for ``X``: the softmax of the network's outputs.
+        """Class probabilities for ``X``: the softmax of the network's outputs divided by
+        ``temperature_``.
 
         Parameters
         ----------
@@ -264,7 +293,7 @@ class MatNetClassifier(MatNetBase, NeuralNetClassifier):
         ndarray of shape (n_samples, n_classes), float64
             Columns follow ``classes_``; each row sums to 1.
         """
-        return softmax(self._network_output(X), axis=1)
+        return softmax(self._scaled_scores(X), axis=1)
 
     def predict_log_proba(self, X):
         """Logarithms of :meth:`predict_proba`, computed stably.
@@ -279,7 +308,7 @@ class MatNetClassifier(MatNetBase, NeuralNetClassifier):
         ndarray of shape (n_samples, n_classes), float64
             Columns follow ``classes_``.
         """
-        scores = self._network_output(X)
+        scores = self._scaled_scores(X)
         return scores - np.logaddexp.reduce(scores, axis=1, keepdims=True)
 
     def predict(self, X):

@@ -38,6 +38,11 @@ every earlier format version:
    not know and copies float16 weights into the network's float32 parameters,
    so it loads these files correctly; the version is therefore not raised. A
    file without them has an empty card and float32 weights.
+4. After skmatnet 0.2.0: a classifier's parameter ``temperature_scaling`` and
+   fitted ``temperature_`` (what ``predict_proba`` divides the class scores
+   by). The 0.2.0 reader would refuse them as unknown, so the version is
+   raised and it says "upgrade skmatnet" instead. A classifier from an older
+   file loads with ``temperature_`` 1, its probabilities as they were.
 
 The work is done by the private package ``skmatnet._persistence``, one concern
 per module: ``layout`` (member names, format version, the error), ``codec``

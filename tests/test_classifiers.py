@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import zipfile
+
 import joblib
 import numpy as np
 import pytest
 import torch
+from scipy.special import expit, logsumexp
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.dummy import DummyClassifier
@@ -25,6 +29,8 @@ from skmatnet import (
     load_model,
     save_model,
 )
+from skmatnet.callbacks.calibration import TEMPERATURE_BOUNDS, fit_temperature
+from skmatnet.persistence import ModelFileError
 
 
 @parametrize_with_checks([small(cls) for cls in CLASSIFIERS],
@@ -112,8 +118,61 @@ def test_validation_loss_is_the_log_loss_of_the_kept_model(metals_small):
     net.fit(X[:900], labels[:900], X_val=X[900:], y_val=labels[900:])
     losses = np.array(net.history_[:, "valid_loss"])
     assert net.best_epoch_ == int(np.argmin(losses)) + 1
-    kept = log_loss(labels[900:], net.predict_proba(X[900:]), labels=net.classes_)
+    # the epochs are monitored on the plain softmax of the network's scores
+    plain = expit(net.decision_function(X[900:]))
+    kept = log_loss(labels[900:] == net.classes_[1], plain)
     assert kept == pytest.approx(losses.min(), rel=1e-4)
+    # the temperature fitted on the same rows can only lower their log-loss
+    scaled = log_loss(labels[900:], net.predict_proba(X[900:]), labels=net.classes_)
+    assert net.temperature_ == net.history_[-1, "temperature"] != 1.0
+    assert scaled <= kept + 1e-9
+
+
+# ---------------------------------------------------------------------------
+# The temperature of the probabilities
+# ---------------------------------------------------------------------------
+
+
+def test_a_temperature_softens_the_probabilities_of_a_classifier_sure_of_wrong_answers(metals):
+    """300 rows at the defaults: the network ranks well but is too sure (docs/defaults.md)."""
+    _, X, labels, _ = metals
+    test, truth = X[15000:18000], labels[15000:18000] == "non-metal"
+    net = BRNetClassifier(random_state=0).fit(X[:300], labels[:300])
+    assert net.temperature_ > 1.0  # measured 3.8 on 30 validation rows; log-loss 0.76 -> 0.41
+    proba = net.predict_proba(test)[:, 1]
+    scores = net.decision_function(test)
+    np.testing.assert_allclose(proba, expit(scores / net.temperature_), rtol=1e-12)
+    # the classes and the ranking stay; only how sure the probabilities are changes
+    np.testing.assert_array_equal(net.predict(test) == "non-metal", scores > 0)
+    plain = log_loss(truth, expit(scores))
+    assert log_loss(truth, proba) < 0.8 * plain, (log_loss(truth, proba), plain)
+    assert roc_auc_score(truth, proba) == pytest.approx(roc_auc_score(truth, scores), abs=1e-3)
+
+
+def test_no_temperature_without_validation_rows_or_in_the_papers_recipe(metals_small):
+    _, X, labels, _ = metals_small
+    unvalidated = small(BRNetClassifier, max_epochs=2, validation_fraction=None).fit(X, labels)
+    assert unvalidated.temperature_ == 1.0
+    assert "temperature_scaling" not in dict(unvalidated.callbacks_)
+    off = small(BRNetClassifier, max_epochs=2, temperature_scaling=False).fit(X, labels)
+    assert off.temperature_ == 1.0 and "temperature" not in off.history_[-1]
+    np.testing.assert_allclose(off.predict_proba(X)[:, 1], expit(off.decision_function(X)))
+    assert BRNetClassifier.from_recipe("paper").temperature_scaling is False
+    assert BRNetClassifier().temperature_scaling is True
+
+
+def test_fit_temperature_finds_how_overconfident_the_scores_are():
+    rng = np.random.default_rng(0)
+    true_scores = rng.normal(scale=2.0, size=(20_000, 3))
+    p = np.exp(true_scores - logsumexp(true_scores, axis=1, keepdims=True))
+    labels = np.array([rng.choice(3, p=row) for row in p])
+    assert fit_temperature(3.0 * true_scores, labels) == pytest.approx(3.0, rel=0.05)
+    assert fit_temperature(0.5 * true_scores, labels) == pytest.approx(0.5, rel=0.05)
+    # every row right: the search stops at its bound instead of certainty
+    right = np.tile([2.0, -2.0], (6, 1))
+    assert fit_temperature(right, np.zeros(6, dtype=int)) == pytest.approx(
+        TEMPERATURE_BOUNDS[0], rel=1e-3)
+    assert fit_temperature(np.array([[np.nan, 0.0]]), np.array([0])) == 1.0
 
 
 def test_class_weight_balanced_and_dict(metals_small):
@@ -275,9 +334,36 @@ def test_save_model_load_model_and_joblib_round_trips(labels_as, metals_small, t
     joblib.dump(model, tmp_path / "metal.joblib")
     np.testing.assert_array_equal(joblib.load(tmp_path / "metal.joblib").predict_proba(formulas),
                                   proba)
+    assert net.temperature_ == model.named_steps["net"].temperature_ != 1.0
     fresh = clone(model)
     assert fresh.named_steps["net"].get_params()["class_weight"] == "balanced"
     assert not hasattr(fresh.named_steps["net"], "classes_")
+
+
+def _edit_fitted(path, edit):
+    with zipfile.ZipFile(path) as archive:
+        contents = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(contents["config.json"])
+    edit(config["estimator"]["fitted"])
+    contents["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in contents.items():
+            archive.writestr(name, data)
+
+
+def test_a_saved_temperature_is_checked_and_an_older_file_has_none(metals_small, tmp_path):
+    _, X, labels, _ = metals_small
+    net = small(BRNetClassifier, max_epochs=3).fit(X, labels)
+    path = save_model(net, tmp_path / "metal.skmatnet")
+    _edit_fitted(path, lambda fitted: fitted.update(temperature_=-1.0))
+    with pytest.raises(ModelFileError, match=r"fitted attribute temperature_ is -1\.0, not a "
+                                             "positive finite number"):
+        load_model(path)
+    # a file written before temperatures: the probabilities are the plain softmax, as then
+    _edit_fitted(path, lambda fitted: fitted.pop("temperature_"))
+    older = load_model(path)
+    np.testing.assert_allclose(older.predict_proba(X)[:, 1], expit(net.decision_function(X)),
+                               rtol=1e-12)
 
 
 def test_shared_training_machinery(metals_small, tmp_path):

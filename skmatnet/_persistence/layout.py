@@ -17,8 +17,9 @@ __all__ = ["FORMAT_VERSION", "ModelFileError"]
 #: (``weights.pt``); 2, skmatnet 0.1.0 (``weights.safetensors``); 3, skmatnet 0.2.0 (adds
 #: ``effective_params_`` and a regressor's ``standardize_target``, ``target_mean_`` and
 #: ``target_scale_``; later, the optional model card and float16 weights, which the 0.2.0
-#: reader loads correctly). Every earlier version is still read.
-FORMAT_VERSION = 3
+#: reader loads correctly); 4, after 0.2.0 (a classifier's ``temperature_scaling`` and
+#: ``temperature_``, which the 0.2.0 reader does not know). Every earlier version is still read.
+FORMAT_VERSION = 4
 
 _CONFIG = "config.json"
 _WEIGHTS = "weights.safetensors"

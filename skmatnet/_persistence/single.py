@@ -67,9 +67,10 @@ _FITTED_OPTIONAL = ("feature_names_in_", "stop_reason_", "kept_epoch_", "effecti
                     "pretrained_module_params_")
 #: A regressor's: the scale its network learnt the targets in (absent: raw targets).
 _REGRESSOR_OPTIONAL = (*_FITTED_OPTIONAL, "target_mean_", "target_scale_")
-#: A classifier's: its labels instead of the target shape, and its class weights.
+#: A classifier's: its labels instead of the target shape, its class weights and the
+#: temperature of its probabilities (absent: 1, as before format version 4).
 _CLASSIFIER_REQUIRED = ("n_features_in_", "n_outputs_", "classes_", "n_epochs_", "best_epoch_")
-_CLASSIFIER_OPTIONAL = (*_FITTED_OPTIONAL, "_class_weights_")
+_CLASSIFIER_OPTIONAL = (*_FITTED_OPTIONAL, "_class_weights_", "temperature_")
 
 
 
@@ -282,12 +283,22 @@ def _set_fitted(obj: Any, fitted: Any, path: Path, required: tuple[str, ...],
             value = _float_array(value, name, path)
         if name == "effective_params_" and not isinstance(value, dict):
             raise ModelFileError(path, f"{_CONFIG}: fitted attribute {name} is not an object")
+        if name == "temperature_":
+            value = _positive_number(value, name, path)
         if name == "classes_":
             # JSON keeps str, int, float and bool labels, so the array gets its dtype back.
             encoder = LabelEncoder()
             encoder.classes_ = np.asarray(value)
             name, value = "_label_encoder_", encoder
         setattr(obj, name, value)
+
+
+def _positive_number(value: Any, name: str, path: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not np.isfinite(value) or value <= 0:
+        raise ModelFileError(path, f"{_CONFIG}: fitted attribute {name} is {value!r}, not a "
+                                   "positive finite number")
+    return float(value)
 
 
 def _float_array(value: Any, name: str, path: Path) -> np.ndarray:

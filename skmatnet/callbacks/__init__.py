@@ -1,13 +1,15 @@
 """skorch callbacks of the skmatnet estimators, one concern each.
 
 Learning-rate schedules (:class:`LRSchedule`), weight averaging
-(:class:`WeightAveraging`), the guards that end a fit early and keep good weights
-(:class:`TimeBudget`, :class:`DivergenceGuard`, :class:`StoppingEarly`,
-:class:`KeepGoodWeights`), checkpoints (:class:`Checkpointer`) and a progress
-printer (:class:`EpochPrinter`, with :data:`STOP_REASONS`).
+(:class:`WeightAveraging`), a classifier's temperature (:class:`TemperatureScaling`),
+the guards that end a fit early and keep good weights (:class:`TimeBudget`,
+:class:`DivergenceGuard`, :class:`StoppingEarly`, :class:`KeepGoodWeights`), checkpoints
+(:class:`Checkpointer`) and a progress printer (:class:`EpochPrinter`, with
+:data:`STOP_REASONS`).
 """
 
 from .averaging import WeightAveraging
+from .calibration import TemperatureScaling
 from .checkpoint import Checkpointer
 from .guards import DivergenceGuard, KeepGoodWeights, StoppingEarly, TimeBudget
 from .progress import STOP_REASONS, EpochPrinter
@@ -22,6 +24,7 @@ __all__ = [
     "KeepGoodWeights",
     "LRSchedule",
     "StoppingEarly",
+    "TemperatureScaling",
     "TimeBudget",
     "WeightAveraging",
     "schedule_factor",

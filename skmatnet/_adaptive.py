@@ -75,10 +75,23 @@ VALIDATION_FRACTION = 0.1
 #: ... from this many rows on (a regressor; a classifier always holds some out): below it,
 #: tens of validation rows choose the epoch by chance and the training set is 10% smaller.
 MIN_VALIDATED_ROWS = 1000
+#: A classifier holds out at least this many rows, up to ``MAX_VALIDATION_FRACTION`` of
+#: them: its kept epoch, weight average and probability temperature are chosen on them,
+#: and 30 rows choose badly. JARVIS metal task, log-loss by validation share: 300 rows
+#: (eight draws) 0.475 at 0.1, 0.420 at 0.2, 0.404 at 0.3, 0.392 at 0.4, 0.397 at 0.5, the
+#: ROC-AUC 0.874 at 0.1 and 0.884-0.885 from 0.3; 500 rows 0.423, 0.393 and 0.380 at 0.1,
+#: 0.2 and 0.3; 1,000 rows 0.348 at 0.1 and 0.356 at 0.12 (eight draws), so from
+#: ``MIN_VALIDATED_ROWS`` on a classifier holds out ``VALIDATION_FRACTION``.
+CLASSIFIER_VALIDATION_ROWS = 120
+MAX_VALIDATION_FRACTION = 0.4
 
 
 def validation_fraction_for(n_rows: int, task: str = "regression") -> float | None:
     """The validation share of a fit on ``n_rows`` rows (before the split).
+
+    ``VALIDATION_FRACTION`` from ``MIN_VALIDATED_ROWS`` rows on; below, a
+    regressor holds out none and a classifier ``CLASSIFIER_VALIDATION_ROWS``
+    rows, at most ``MAX_VALIDATION_FRACTION`` of them.
 
     Parameters
     ----------
@@ -92,9 +105,12 @@ def validation_fraction_for(n_rows: int, task: str = "regression") -> float | No
     float or None
         ``None``: no validation split; the fit keeps its last epoch.
     """
-    if task == "regression" and n_rows < MIN_VALIDATED_ROWS:
+    if n_rows >= MIN_VALIDATED_ROWS:
+        return VALIDATION_FRACTION
+    if task == "regression":
         return None
-    return VALIDATION_FRACTION
+    wanted = CLASSIFIER_VALIDATION_ROWS / max(n_rows, 1)
+    return round(min(MAX_VALIDATION_FRACTION, max(VALIDATION_FRACTION, wanted)), 3)
 
 
 def _power_of_two(value: float) -> int:

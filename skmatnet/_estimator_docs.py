@@ -60,8 +60,10 @@ validation_fraction : float, None or "auto", default="auto"
     LR schedule. ``None`` trains on all rows for ``max_epochs`` and keeps
     the last epoch. ``"auto"``: 0.1, except for a regressor given fewer than
     1,000 rows (``None``: a few dozen validation rows pick the kept epoch by
-    chance, and the network learns from 10% more rows). A fixed validation
-    set can instead be passed to :meth:`fit` as ``X_val``, ``y_val``.
+    chance, and the network learns from 10% more rows) and a classifier
+    given fewer than 1,000 (120 rows, up to 0.4: they choose its kept epoch
+    and its temperature). A fixed validation set can instead be passed to
+    :meth:`fit` as ``X_val``, ``y_val``.
 lr_schedule : {"cosine", "onecycle", "constant", "plateau"}, dict or None, default="cosine"
     ``"cosine"``: a linear warm-up, then a cosine decay to zero, stepped
     every batch over ``max_epochs`` or ``max_time`` (whichever ends first).

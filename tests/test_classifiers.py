@@ -138,7 +138,7 @@ def test_a_temperature_softens_the_probabilities_of_a_classifier_sure_of_wrong_a
     _, X, labels, _ = metals
     test, truth = X[15000:18000], labels[15000:18000] == "non-metal"
     net = BRNetClassifier(random_state=0).fit(X[:300], labels[:300])
-    assert net.temperature_ > 1.0  # measured 3.8 on 30 validation rows; log-loss 0.76 -> 0.41
+    assert net.temperature_ > 1.0  # measured 4.2 on 120 validation rows; log-loss 0.60 -> 0.44
     proba = net.predict_proba(test)[:, 1]
     scores = net.decision_function(test)
     np.testing.assert_allclose(proba, expit(scores / net.temperature_), rtol=1e-12)

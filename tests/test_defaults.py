@@ -39,6 +39,7 @@ from skmatnet._adaptive import (
     MIN_STEPS,
     SMALL_BATCH,
     recommended_settings,
+    validation_fraction_for,
 )
 from skmatnet.nets.elemnet import ELEMNET_DROPOUT
 
@@ -187,8 +188,15 @@ def test_a_validation_split_from_a_thousand_rows_and_for_every_classifier(jarvis
     assert net.effective_params_["batch_size"] == recommended_settings(1080)["batch_size"]
     assert net.best_epoch_ == 1
     classifier = BRNetClassifier(max_epochs=1, **TINY).fit(X[:400], y[:400] > -0.5)
-    assert classifier.effective_params_["validation_fraction"] == 0.1
+    # below 1,000 rows a classifier holds out 120 rows, at most 40% of them
+    assert classifier.effective_params_["validation_fraction"] == 0.3
+    assert classifier.history_[-1, "train_batch_count"] == -(-280 // recommended_settings(
+        280, "classification")["batch_size"])
     assert "valid_loss" in classifier.history_[-1]
+    shares = [validation_fraction_for(n, "classification") for n in (200, 300, 500, 1000, 5000)]
+    assert shares == [0.4, 0.4, 0.24, 0.1, 0.1]
+    assert validation_fraction_for(999, "classification") == 0.12
+    assert validation_fraction_for(999) is None and validation_fraction_for(1000) == 0.1
     # explicit settings win; a fixed validation set leaves every row to training
     assert BRNetRegressor(max_epochs=1, validation_fraction=0.3, **TINY).fit(
         X[:400], y[:400]).effective_params_["validation_fraction"] == 0.3

@@ -50,7 +50,7 @@ def fit_temperature(scores, labels, bounds=TEMPERATURE_BOUNDS) -> float:
         t = np.exp(log_t)
         return float(np.mean(logsumexp(scores / t, axis=1) - chosen / t))
 
-    # in log T, where the log-loss is smooth and the bounds are symmetric about no change
+    # searched in log T: a softening by 2 and a sharpening by 2 are as far from no change
     found = minimize_scalar(log_loss, bounds=np.log(bounds), method="bounded",
                             options={"xatol": 1e-4})
     return float(np.exp(found.x))

@@ -107,11 +107,8 @@ class MatNetClassifier(MatNetBase, NeuralNetClassifier):
     def get_default_callbacks(self):
         callbacks = list(super().get_default_callbacks())
         if self.temperature_scaling and self._has_validation():
-            # After early stopping and weight averaging, which choose the weights it fits.
-            choosing = [i for i, (name, _) in enumerate(callbacks)
-                        if name in ("early_stopping", "weight_averaging")]
-            at = max(choosing) + 1 if choosing else len(callbacks)
-            callbacks.insert(at, ("temperature_scaling", TemperatureScaling()))
+            # Last: after early stopping and weight averaging, which choose the weights it fits.
+            callbacks.append(("temperature_scaling", TemperatureScaling()))
         return callbacks
 
     def __sklearn_tags__(self):

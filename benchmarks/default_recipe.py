@@ -18,8 +18,8 @@ split's training part; ``full`` is all of it. Parts (``--part``):
   settings;
 - ``csv``: a user's own data, a CSV file of ``formula`` and ``target`` (``--datasets
   PATH``): five-fold cross-validation (shuffled with Matbench's seed, 18012019) of the curves'
-  models (``--params``/``--label`` set on the network), test MAE per fold; for example
-  Matbench's 312 steel yield strengths (``steels_yield.csv`` of the CrabNet repository);
+  models (``--params``/``--label`` set on each network at its defaults), test MAE per fold;
+  for example Matbench's 312 steel yield strengths (``steels_yield.csv`` of the CrabNet repository);
 - ``classification``: every classifier at its defaults against
   HistGradientBoosting (the trad. ML grid's best there: 1000 iterations, 63
   leaves) on the metal tasks (``is_metal`` of the band-gap sets):
@@ -206,8 +206,6 @@ def run_csv(args, path: Path, done: set) -> None:
                           "seed": fold, "model": name}
                 if _key(record) in done:
                     continue
-                if args.params and name == _labelled(args):
-                    model.set_params(**args.params)  # not on the previous defaults' row
                 record.update(rows=len(train), **_fit_and_score(
                     model, X[train], y[train], X[test], y[test], False))
                 print(json.dumps(record), flush=True)
@@ -243,8 +241,6 @@ def run(args) -> None:
                               "seed": seed, "model": name}
                     if _key(record) in done:
                         continue
-                    if args.part == "curves" and args.params and name == _labelled(args):
-                        model.set_params(**args.params)
                     record.update(rows=len(rows), **_fit_and_score(
                         model, X, y, X_test, y_test, classification))
                     print(json.dumps({k: v for k, v in record.items() if k != "reliability"}),
@@ -253,17 +249,16 @@ def run(args) -> None:
                         handle.write(json.dumps(record) + "\n")
 
 
-def _labelled(args) -> str:
-    """The curve model that ``--params`` and ``--label`` change (not the comparison rows)."""
-    return f"BRNet, {args.label or 'defaults'}"
-
-
 def _models(args, seed: int):
     if args.part in ("curves", "csv"):
         chosen = [CURVE_MODELS[m] for m in args.models or DEFAULT_CURVE_MODELS]
-        if args.label:
-            chosen = [f"BRNet, {args.label}" if m == "BRNet, defaults" else m for m in chosen]
-        yield from _regression_models(chosen, seed, args.smoke)
+        for name, model in _regression_models(chosen, seed, args.smoke):
+            # --params and --label change the networks at their defaults, not the
+            # comparison rows (the previous defaults, Glorot inputs, the trees)
+            if name.endswith(", defaults") and (args.params or args.label):
+                name = name.replace(", defaults", f", {args.label or 'defaults'}")
+                model.set_params(**args.params)
+            yield name, model
         return
     from skmatnet._registry import NETWORK_SPECS
 

@@ -102,3 +102,18 @@ def test_screening_speed_benchmark_runs(bench, capsys):
     assert rows["process"]["candidates"] == rows["dask"]["candidates"] > 10_000
     assert rows["process"]["best"] == rows["dask"]["best"]
     assert saved["matmul_bound"]["bound_per_min"] > 0
+
+
+def test_default_recipe_params_change_every_network_at_its_defaults_only(bench):
+    # --params/--label of the curves and csv parts: each network at its defaults takes them
+    # (so `--models irnet --params ...` tries IRNet), the comparison rows do not
+    module = importlib.import_module("default_recipe")
+    args = module.argparse.Namespace(
+        part="csv", models=["defaults", "irnet", "previous", "glorot", "extratrees"],
+        params={"batch_size": 128}, label="batch 128", smoke=True)
+    models = dict(module._models(args, seed=0))
+    assert list(models) == ["BRNet, batch 128", "IRNet, batch 128", "BRNet, previous defaults",
+                            "BRNet, Glorot inputs", "ExtraTrees"]
+    assert models["BRNet, batch 128"].batch_size == models["IRNet, batch 128"].batch_size == 128
+    assert models["BRNet, previous defaults"].batch_size == 256
+    assert models["BRNet, Glorot inputs"].batch_size == "auto"

@@ -260,8 +260,6 @@ def _models(args, seed: int):
                 model.set_params(**args.params)
             yield name, model
         return
-    from skmatnet._registry import NETWORK_SPECS
-
     names = args.networks or [spec.name for spec in NETWORK_SPECS]
     kind = "regressor" if args.part == "networks" else "classifier"
     if kind == "classifier" and not args.no_trees:

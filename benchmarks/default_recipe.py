@@ -18,7 +18,8 @@ split's training part; ``full`` is all of it. Parts (``--part``):
   settings;
 - ``csv``: a user's own data, a CSV file of ``formula`` and ``target`` (``--datasets
   PATH``): five-fold cross-validation (shuffled with Matbench's seed, 18012019) of the curves'
-  models (``--params``/``--label`` set on each network at its defaults), test MAE per fold;
+  models (``--params``/``--label`` set on each network at its defaults; ``--members N``
+  averages each network over N seeds, here and in ``curves``), test MAE per fold;
   for example Matbench's 312 steel yield strengths (``steels_yield.csv`` of the CrabNet repository);
 - ``classification``: every classifier at its defaults against
   HistGradientBoosting (the trad. ML grid's best there: 1000 iterations, 63
@@ -251,6 +252,8 @@ def run(args) -> None:
 
 def _models(args, seed: int):
     if args.part in ("curves", "csv"):
+        from skmatnet import MatNetEnsembleRegressor, MatNetRegressor
+
         chosen = [CURVE_MODELS[m] for m in args.models or DEFAULT_CURVE_MODELS]
         for name, model in _regression_models(chosen, seed, args.smoke):
             # --params and --label change the networks at their defaults, not the
@@ -258,6 +261,11 @@ def _models(args, seed: int):
             if name.endswith(", defaults") and (args.params or args.label):
                 name = name.replace(", defaults", f", {args.label or 'defaults'}")
                 model.set_params(**args.params)
+            if getattr(args, "members", 1) > 1 and isinstance(model, MatNetRegressor):
+                # a deep ensemble of the row's network: one member per seed, mean predicted
+                name = f"{name}, mean of {args.members} seeds"
+                model = MatNetEnsembleRegressor(model, n_estimators=args.members,
+                                                random_state=seed)
             yield name, model
         return
     names = args.networks or [spec.name for spec in NETWORK_SPECS]
@@ -440,6 +448,9 @@ def main(argv=None) -> None:
                              'as JSON (e.g. \'{"lr": 1e-3}\'); name them with --label')
     parser.add_argument("--label", default=None,
                         help="the model name's second part where --params are given")
+    parser.add_argument("--members", type=int, default=1,
+                        help="curves/csv: average each network over this many seeds "
+                             "(MatNetEnsembleRegressor); the trees stay single")
     parser.add_argument("--no-trees", action="store_true",
                         help="classification: leave out HistGradientBoosting")
     parser.add_argument("--threads", type=int, default=1)

@@ -117,3 +117,41 @@ def test_default_recipe_params_change_every_network_at_its_defaults_only(bench):
     assert models["BRNet, batch 128"].batch_size == models["IRNet, batch 128"].batch_size == 128
     assert models["BRNet, previous defaults"].batch_size == 256
     assert models["BRNet, Glorot inputs"].batch_size == "auto"
+
+
+def test_default_recipe_members_average_every_network_and_leave_the_trees_single(bench):
+    # --members N turns each network row into a deep ensemble of N seeds, named so;
+    # ExtraTrees stays one model, and --members 1 leaves every row as it was
+    from skmatnet import IRNetRegressor, MatNetEnsembleRegressor
+
+    module = importlib.import_module("default_recipe")
+    args = module.argparse.Namespace(
+        part="csv", models=["irnet", "glorot", "extratrees"], params={"batch_size": 128},
+        label="batch 128", members=3, smoke=True)
+    models = dict(module._models(args, seed=4))
+    assert list(models) == ["IRNet, batch 128, mean of 3 seeds",
+                            "BRNet, Glorot inputs, mean of 3 seeds", "ExtraTrees"]
+    ensemble = models["IRNet, batch 128, mean of 3 seeds"]
+    assert isinstance(ensemble, MatNetEnsembleRegressor)
+    assert ensemble.n_estimators == 3 and ensemble.random_state == 4
+    assert isinstance(ensemble.estimator, IRNetRegressor)
+    assert ensemble.estimator.batch_size == 128
+    assert models["BRNet, Glorot inputs, mean of 3 seeds"].estimator.input_init == "glorot"
+    assert not isinstance(models["ExtraTrees"], MatNetEnsembleRegressor)
+    single = dict(module._models(module.argparse.Namespace(**{**vars(args), "members": 1}), 4))
+    assert list(single) == ["IRNet, batch 128", "BRNet, Glorot inputs", "ExtraTrees"]
+
+
+@needs_data
+def test_default_recipe_csv_part_scores_an_ensemble_row(bench, tmp_path, monkeypatch):
+    # an ensemble row trains, predicts and is written like any other row (real fits,
+    # smoke-sized, on 150 JARVIS rows as a user's CSV file)
+    module = importlib.import_module("default_recipe")
+    monkeypatch.setattr(module, "_results_file", lambda smoke: tmp_path / "rows.jsonl")
+    module.run(module.argparse.Namespace(
+        part="csv", datasets=[module._smoke_csv()], models=["irnet"], params={}, label=None,
+        members=2, smoke=True))
+    rows = [json.loads(line) for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
+    assert [r["model"] for r in rows] == ["IRNet, defaults, mean of 2 seeds"] * 5
+    assert all(math.isfinite(r["test_mae"]) and r["test_mae"] > 0 for r in rows)
+    assert "epochs" not in rows[0]  # an ensemble has no single history

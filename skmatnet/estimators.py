@@ -10,6 +10,8 @@ targets, one output per target column, the MAE loss. The concrete estimators
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from skorch import NeuralNetRegressor
@@ -22,7 +24,7 @@ from ._estimator_docs import document_estimator, with_shared_sections
 from ._factory import define_estimators
 from ._registry import estimator_names
 from ._validation import check_target
-from .exceptions import CheckpointError, TrainingDivergedError
+from .exceptions import CheckpointError, TargetScaleWarning, TrainingDivergedError
 
 __all__ = [
     "CheckpointError",
@@ -98,6 +100,7 @@ class MatNetRegressor(MatNetBase, NeuralNetRegressor):
         inherited = self.__dict__.pop("_inherited_target_encoding", None)
         if inherited is not None:
             mean, scale = inherited
+            _warn_if_in_other_units(y, mean, scale)
         elif self.standardize_target:
             mean, scale = _column_mean_and_scale(y)
         else:
@@ -214,6 +217,34 @@ def _column_mean_and_scale(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean, scale = y.mean(axis=0), y.std(axis=0)
     scale[~(scale > 0) | ~np.isfinite(scale)] = 1.0
     return mean, scale
+
+
+#: A fine-tune's targets this many of the kept output layer's standard units away (mean), this
+#: many times wider or its square narrower are another property or unit: a units slip (eV and
+#: meV, 1000x; eV and kJ/mol, 96x) lands far beyond it, the same property from another
+#: database well within (the bundled MP formation-energy model's units on JARVIS's: mean 0.48,
+#: spread 0.94; OQMD band gaps' on JARVIS's: 0.73 and 2.0).
+_OTHER_UNITS = 10.0
+
+
+def _warn_if_in_other_units(y, mean, scale) -> None:
+    """Warn where ``y`` does not look like targets in the kept output layer's units."""
+    standard = (np.asarray(y, dtype=np.float64) - mean) / scale
+    centre, spread = standard.mean(axis=0), standard.std(axis=0)
+    far = (np.abs(centre) > _OTHER_UNITS) | (spread > _OTHER_UNITS) | (
+        (spread > 0) & (spread < 1 / _OTHER_UNITS**2))
+    if not far.any():
+        return
+    column = int(np.argmax(far))
+    which = f"column {column} of y" if standard.shape[1] > 1 else "y"
+    y_column = np.asarray(y, dtype=np.float64)[:, column]
+    warnings.warn(
+        f"init_from's output layer was kept and predicts in its source's units (mean "
+        f"{mean[column]:.4g}, spread {scale[column]:.4g}), but {which} has mean "
+        f"{y_column.mean():.4g} and spread {y_column.std():.4g}: for another property or "
+        f"unit, fine-tune with reset_output=True (skmatnet train --reset-output), which "
+        f"learns the new targets' own scale",
+        TargetScaleWarning, stacklevel=2)
 
 
 MatNetRegressor.__doc__ = with_shared_sections(MatNetRegressor.__doc__)

@@ -21,6 +21,7 @@ __all__ = [
     "DivergenceRestoredWarning",
     "FitInterruptedWarning",
     "SkmatnetWarning",
+    "TargetScaleWarning",
     "TrainingDivergedError",
     "VersionMismatchWarning",
 ]
@@ -64,3 +65,9 @@ class CallbacksNotSavedWarning(SkmatnetWarning):
     """:func:`~skmatnet.save_model` left out an estimator's callbacks: they act during training
     and are not part of the fitted model. The file records which; the loaded model has the
     default callbacks."""
+
+
+class TargetScaleWarning(SkmatnetWarning):
+    """A fine-tuned regressor kept its pretrained output layer, which predicts in its source's
+    units, but the new targets lie far outside them (another property or another unit): with
+    ``reset_output=True`` a fresh output layer learns their own scale."""

@@ -9,6 +9,8 @@ units, kept through saving, ``partial_fit`` and fine-tuning.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -41,6 +43,7 @@ from skmatnet._adaptive import (
     recommended_settings,
     validation_fraction_for,
 )
+from skmatnet.exceptions import TargetScaleWarning
 from skmatnet.nets.elemnet import ELEMNET_DROPOUT
 
 pytestmark = needs_data
@@ -330,11 +333,41 @@ def test_the_scale_of_the_first_fit_stays(jarvis_rows, tmp_path):
     loaded = load_model(save_model(net, tmp_path / "net.skmatnet"))
     np.testing.assert_array_equal(loaded.target_mean_, mean)
     np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
-    # fine-tuning keeps the output layer and so its scale; a new output layer gets a new one
-    kept = BRNetRegressor(init_from=net, max_epochs=1, **TINY).fit(X, y * 1000)
+    # fine-tuning keeps the output layer and so its scale, and says so where the new targets
+    # are in other units; a new output layer gets a new scale, without a warning
+    with pytest.warns(TargetScaleWarning, match=r"reset_output=True") as caught:
+        kept = BRNetRegressor(init_from=net, max_epochs=1, **TINY).fit(X, y * 1000)
+    assert f"spread {np.std(y * 1000, dtype=np.float64):.4g}" in str(caught[0].message)
     assert kept.target_mean_ == mean and kept.target_scale_ == scale
-    fresh = BRNetRegressor(init_from=net, reset_output=True, max_epochs=1, **TINY).fit(X, y * 1000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TargetScaleWarning)
+        fresh = BRNetRegressor(init_from=net, reset_output=True, max_epochs=1, **TINY).fit(
+            X, y * 1000)
+        same_units = BRNetRegressor(init_from=net, max_epochs=1, **TINY).fit(X, y + 0.5)
     assert fresh.target_scale_[0] == pytest.approx(np.std(y * 1000, dtype=np.float64), rel=1e-5)
+    assert same_units.target_scale_ == scale
+
+
+def test_a_units_slip_in_one_target_column_is_named(jarvis_rows):
+    X, y = jarvis_rows
+    source = BRNetRegressor(max_epochs=1, **TINY).fit(X, np.column_stack([y, y]))
+    with pytest.warns(TargetScaleWarning, match=r"column 1 of y has mean"):
+        BRNetRegressor(init_from=source, max_epochs=1, **TINY).fit(
+            X, np.column_stack([y, y * 1000]))
+
+
+def test_fine_tuning_a_bundled_model_on_another_database_does_not_warn(jarvis_rows):
+    # the bundled MP formation-energy model on JARVIS formation energies: the same property
+    # and unit from another database, the use fine-tuning is for
+    X, y = jarvis_rows
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TargetScaleWarning)
+        tuned = BRNetRegressor(init_from="mp_formation_energy", max_epochs=1, device="cpu",
+                               random_state=0).fit(X, y)
+    assert np.mean(np.abs(tuned.predict(X) - y)) < 0.5 * np.std(y)
+    with pytest.warns(TargetScaleWarning, match=r"mean -1\.342, spread 1\.141\), but y"):
+        BRNetRegressor(init_from="mp_formation_energy", max_epochs=1, device="cpu",
+                       random_state=0).fit(X, y * 1000)
 
 
 def test_multi_output_targets_are_scaled_per_column(jarvis_rows):

@@ -346,3 +346,25 @@ def test_train_fine_tunes_from_a_name(zoo, tmp_path, capsys, model_files):
     # --model is that of --init-from; an unknown name is one line listing the names
     assert main(["train", "jarvis_formation_energy", "--init-from", "nothing", "--quiet"]) == 1
     assert "bundled: " in capsys.readouterr().err
+
+
+def test_train_reset_output_for_a_target_in_other_units(zoo, tmp_path, capsys, model_files):
+    # formation energies in meV/atom from a model that predicts eV/atom: the command says so
+    # in one line, and --reset-output trains a fresh output layer in the new units
+    formulas, y = load_dataset("jarvis_formation_energy", return_X_y=True)
+    data = tmp_path / "mev.csv"
+    pd.DataFrame({"formula": formulas[:200], "target": np.asarray(y[:200]) * 1000}).to_csv(
+        data, index=False)
+    common = ["train", str(data), "--init-from", TINY, "--max-epochs", "1", "--threads", "1",
+              "--device", "cpu", "--quiet", "--tiny"]
+    assert main([*common, "-o", str(tmp_path / "kept.skmatnet")]) == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert len(warned) == 1 and "--reset-output" in warned[0] and "spread" in warned[0]
+    assert main([*common, "--reset-output", "-o", str(tmp_path / "fresh.skmatnet")]) == 0
+    assert "warning" not in capsys.readouterr().err
+    net = load_model(tmp_path / "fresh.skmatnet")[-1]
+    assert net.reset_output is True
+    assert net.target_scale_[0] == pytest.approx(np.std(np.asarray(y[:200]) * 1000), rel=1e-3)
+    # without a pretrained model the option means nothing: one line saying what is missing
+    assert main(["train", str(data), "--reset-output", "--quiet"]) == 1
+    assert "give the model with --init-from" in capsys.readouterr().err

@@ -17,7 +17,7 @@ from skmatnet.exceptions import FitInterruptedWarning, SkmatnetWarning
 
 WARNINGS = (exceptions.DeviceFallbackWarning, exceptions.VersionMismatchWarning,
             exceptions.FitInterruptedWarning, exceptions.DivergenceRestoredWarning,
-            exceptions.CallbacksNotSavedWarning)
+            exceptions.CallbacksNotSavedWarning, exceptions.TargetScaleWarning)
 
 
 @pytest.fixture(scope="module")

@@ -78,6 +78,10 @@ def add_parser(commands: Any) -> None:
                       help="fine-tune from a pretrained model: a .skmatnet file or the name "
                            "of a bundled one (see 'skmatnet models'); an ensemble's members "
                            "start from different members of an ensemble's file")
+    what.add_argument("--reset-output", action="store_true",
+                      help="with --init-from: train a fresh output layer, which learns the "
+                           "target's own scale (for another property or unit than the "
+                           "pretrained model's)")
     what.add_argument("--ensemble", type=positive_int, metavar="N",
                       help="train N networks with different seeds (MatNetEnsembleRegressor); "
                            "'skmatnet predict' then adds their spread, std (regression only)")
@@ -100,6 +104,9 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from ..ensemble import MatNetEnsembleRegressor
     from ..featurizer import ElementFractionTransformer
 
+    if args.reset_output and args.init_from is None:
+        raise CommandError("--reset-output trains a fresh output layer of a pretrained model: "
+                           "give the model with --init-from")
     init_from = None if args.init_from is None else model_file(args.init_from)
     args.model = args.model or _network_of(init_from) or "brnet"
     output = check_output_file(args.output or f"{args.model}.skmatnet", "model file")
@@ -167,7 +174,7 @@ def _network(args: argparse.Namespace, kind: str, init_from: Path | None = None)
     params.update(random_state=args.seed, device=args.device, verbose=0)
     if init_from is not None:
         # as given (a file or a bundled model's name): the saved model records where it started
-        params["init_from"] = args.init_from
+        params.update(init_from=args.init_from, reset_output=args.reset_output)
     for key in ("max_epochs", "max_time", "patience", "batch_size", "lr"):
         if getattr(args, key) is not None:
             params[key] = getattr(args, key)

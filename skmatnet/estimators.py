@@ -229,19 +229,20 @@ _OTHER_UNITS = 10.0
 
 def _warn_if_in_other_units(y, mean, scale) -> None:
     """Warn where ``y`` does not look like targets in the kept output layer's units."""
-    standard = (np.asarray(y, dtype=np.float64) - mean) / scale
-    centre, spread = standard.mean(axis=0), standard.std(axis=0)
+    values = np.asarray(y, dtype=np.float64)
+    y_mean, y_spread = values.mean(axis=0), values.std(axis=0)
+    # in the kept layer's standard units
+    centre, spread = (y_mean - mean) / scale, y_spread / scale
     far = (np.abs(centre) > _OTHER_UNITS) | (spread > _OTHER_UNITS) | (
         (spread > 0) & (spread < 1 / _OTHER_UNITS**2))
     if not far.any():
         return
     column = int(np.argmax(far))
-    which = f"column {column} of y" if standard.shape[1] > 1 else "y"
-    y_column = np.asarray(y, dtype=np.float64)[:, column]
+    which = f"column {column} of y" if values.shape[1] > 1 else "y"
     warnings.warn(
         f"init_from's output layer was kept and predicts in its source's units (mean "
         f"{mean[column]:.4g}, spread {scale[column]:.4g}), but {which} has mean "
-        f"{y_column.mean():.4g} and spread {y_column.std():.4g}: for another property or "
+        f"{y_mean[column]:.4g} and spread {y_spread[column]:.4g}: for another property or "
         f"unit, fine-tune with reset_output=True (skmatnet train --reset-output), which "
         f"learns the new targets' own scale",
         TargetScaleWarning, stacklevel=2)
